@@ -1,0 +1,191 @@
+//! `RunView`: one run for the run panel — its steps with status and progress, the tool uses it
+//! made (with their full input, to show what a step waiting for approval will do), artifacts,
+//! cost and duration.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{EventProjection, Projection};
+use crate::entities::{Run, StepRun, ToolUse};
+use crate::envelope::EventEnvelope;
+use crate::events::DomainEvent;
+use crate::ids::{RunId, ToolUseId};
+use crate::values::{ArtifactType, Verdict};
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(from = "RunViewData")]
+pub struct RunView {
+    pub run_id: RunId,
+    /// `None` until `RunStarted` is applied.
+    pub run: Option<Run>,
+    pub tool_uses: Vec<ToolUse>,
+    pub artifacts: Vec<ArtifactInfo>,
+    #[serde(skip)]
+    tool_index: HashMap<ToolUseId, usize>,
+}
+
+/// An artifact without its bytes (those stay in the log).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ArtifactInfo {
+    pub artifact_id: String,
+    pub artifact_type: ArtifactType,
+    pub size: usize,
+}
+
+#[derive(Deserialize)]
+struct RunViewData {
+    run_id: RunId,
+    run: Option<Run>,
+    tool_uses: Vec<ToolUse>,
+    artifacts: Vec<ArtifactInfo>,
+}
+
+impl From<RunViewData> for RunView {
+    fn from(d: RunViewData) -> Self {
+        let tool_index = d.tool_uses.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+        Self { run_id: d.run_id, run: d.run, tool_uses: d.tool_uses, artifacts: d.artifacts, tool_index }
+    }
+}
+
+impl RunView {
+    pub fn new(run_id: RunId) -> Self {
+        Self { run_id, run: None, tool_uses: Vec::new(), artifacts: Vec::new(), tool_index: HashMap::new() }
+    }
+
+    /// The tool use with this id.
+    pub fn tool_use(&self, id: ToolUseId) -> Option<&ToolUse> {
+        self.tool_index.get(&id).map(|&i| &self.tool_uses[i])
+    }
+
+    /// Steps that wait for a person's decision, with the tool use each would run.
+    pub fn pending_approvals(&self) -> Vec<(&StepRun, Option<&ToolUse>)> {
+        let Some(run) = &self.run else { return Vec::new() };
+        run.steps
+            .iter()
+            .filter(|s| s.awaiting_approval())
+            .map(|s| (s, s.tool_use_id().and_then(|id| self.tool_use(id))))
+            .collect()
+    }
+
+    /// Folds in one event; returns whether the view changed.
+    pub fn apply(&mut self, event: &DomainEvent) -> bool {
+        use DomainEvent as E;
+        let tool_event = event.tool_use_id().is_some_and(|id| self.tool_index.contains_key(&id));
+        if event.run_id() != Some(self.run_id) && !tool_event {
+            return false;
+        }
+        if matches!(event, E::FileChanged { .. }) {
+            return false;
+        }
+        if let E::RunStarted { run_id, thread_id, agent_name, timestamp } = event {
+            if self.run.is_none() {
+                self.run = Some(Run::new(*run_id, *thread_id, agent_name.clone(), *timestamp));
+            }
+            return true;
+        }
+        match event {
+            E::ToolUseStarted { tool_use_id, run_id, message_id, tool_name, input, timestamp } => {
+                if self.tool_index.contains_key(tool_use_id) {
+                    return false;
+                }
+                let mut tool = ToolUse::new(
+                    *tool_use_id,
+                    *run_id,
+                    *message_id,
+                    tool_name.clone(),
+                    input.clone(),
+                    *timestamp,
+                );
+                let waits = self
+                    .run
+                    .as_ref()
+                    .and_then(|r| r.step_for_tool(*tool_use_id))
+                    .is_some_and(StepRun::awaiting_approval);
+                if !waits {
+                    let _always_legal_from_pending = tool.start(*timestamp);
+                }
+                self.tool_index.insert(*tool_use_id, self.tool_uses.len());
+                self.tool_uses.push(tool);
+                return true;
+            }
+            E::ToolUseProgress { .. } => return true,
+            E::ToolUseComplete { tool_use_id, result, duration_ms, timestamp } => {
+                if let Some(t) = self.tool_mut(*tool_use_id) {
+                    let _ignored_if_illegal = t.complete(result.clone(), *duration_ms, *timestamp);
+                }
+                return true;
+            }
+            E::ToolUseFailed { tool_use_id, error, timestamp } => {
+                if let Some(t) = self.tool_mut(*tool_use_id) {
+                    let _ignored_if_illegal = t.fail(error.clone(), *timestamp);
+                }
+                return true;
+            }
+            E::ToolUseCancelled { tool_use_id, timestamp } => {
+                if let Some(t) = self.tool_mut(*tool_use_id) {
+                    let _ignored_if_illegal = t.cancel(*timestamp);
+                }
+                return true;
+            }
+            E::RunArtifactAdded { artifact_id, artifact_type, data, .. } => {
+                self.artifacts.push(ArtifactInfo {
+                    artifact_id: artifact_id.clone(),
+                    artifact_type: artifact_type.clone(),
+                    size: data.len(),
+                });
+                return true;
+            }
+            _ => {}
+        }
+        let Some(run) = &mut self.run else { return false };
+        match event {
+            E::RunStepStarted { step_id, step_type, description, timestamp, .. } => {
+                let step = StepRun::new(*step_id, step_type.clone(), description.clone(), *timestamp);
+                let _ignored_if_illegal = run.start_step(step);
+            }
+            E::RunStepUpdated { step_id, status, progress, decision, timestamp, .. } => match decision {
+                Some(decision) => {
+                    let _ignored_if_illegal = run.decide_step(*step_id, decision.clone());
+                    let tool = run.step(*step_id).and_then(StepRun::tool_use_id);
+                    if decision.verdict == Verdict::Approved {
+                        if let Some(t) = tool.and_then(|id| self.tool_mut(id)) {
+                            let _ignored_if_illegal = t.start(*timestamp);
+                        }
+                    }
+                }
+                None => {
+                    let _ignored_if_illegal = run.update_step(*step_id, *status, *progress);
+                }
+            },
+            E::RunStepComplete { step_id, result, cost, timestamp, .. } => {
+                let _ignored_if_illegal = run.complete_step(*step_id, result.clone(), *cost, *timestamp);
+            }
+            E::RunFinished { status, cost, duration_ms, timestamp, .. } => {
+                let _ignored_if_illegal = run.finish(*status, *cost, *duration_ms, *timestamp);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn tool_mut(&mut self, id: ToolUseId) -> Option<&mut ToolUse> {
+        let i = *self.tool_index.get(&id)?;
+        self.tool_uses.get_mut(i)
+    }
+}
+
+impl Projection for RunView {
+    const NAME: &'static str = "run_view";
+    const VERSION: u32 = 1;
+
+    fn apply_envelope(&mut self, envelope: &EventEnvelope) {
+        self.apply(&envelope.event);
+    }
+}
+
+impl EventProjection for RunView {
+    fn apply_event(&mut self, event: &DomainEvent) {
+        self.apply(event);
+    }
+}
