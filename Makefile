@@ -23,7 +23,10 @@ lint:
 rust-test:
 	cargo test --workspace --locked
 
+# Store and engine against SQLite (figures in docs/performance.md), then the raw replay speed of
+# the chat projections.
 bench:
+	cargo run --release --locked -p coder-cli --bin coder -- bench
 	cargo run --release --locked -p coder-domain --example replay
 
 fmt:

@@ -267,15 +267,41 @@ impl Serialize for ContentHash {
 }
 
 impl<'de> Deserialize<'de> for ContentHash {
+    /// Accepts hex text or 32 raw bytes in any format: serde's buffering of internally tagged
+    /// enums does not always pass on whether the format is human-readable.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
+        struct HashVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for HashVisitor {
+            type Value = ContentHash;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("64 hex characters or 32 bytes")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ContentHash, E> {
+                ContentHash::from_hex(v).ok_or_else(|| E::custom("expected 64 hex characters"))
+            }
+
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<ContentHash, E> {
+                let arr: [u8; 32] = v.try_into().map_err(|_| E::custom("expected 32 bytes"))?;
+                Ok(ContentHash(arr))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ContentHash, A::Error> {
+                let mut arr = [0u8; 32];
+                for byte in &mut arr {
+                    *byte =
+                        seq.next_element()?.ok_or_else(|| serde::de::Error::custom("expected 32 bytes"))?;
+                }
+                Ok(ContentHash(arr))
+            }
+        }
+
         if d.is_human_readable() {
-            let s = String::deserialize(d)?;
-            Self::from_hex(&s).ok_or_else(|| D::Error::custom("expected 64 hex characters"))
+            d.deserialize_any(HashVisitor)
         } else {
-            let bytes: Vec<u8> = crate::bytes::deserialize(d)?;
-            let arr: [u8; 32] = bytes.try_into().map_err(|_| D::Error::custom("expected 32 bytes"))?;
-            Ok(Self(arr))
+            d.deserialize_bytes(HashVisitor)
         }
     }
 }

@@ -1,0 +1,299 @@
+//! `Agent`: the service the app and the CLI talk to. It starts a run when a person sends a
+//! message, answers approvals, cancels, and resumes runs that wait for approval after a restart.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use coder_domain::{Approver, Command, MessageId, RunId, RunStatus, StepId, ThreadId, ToolUseId};
+use coder_engine::{DispatchContext, DispatchError, Engine};
+use serde::Serialize;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::provider::Provider;
+use crate::runner::{self, RunContext};
+use crate::settings::Settings;
+use crate::tools::ToolSet;
+
+/// What happens live, before (or instead of) being stored: every streamed token, every output
+/// line of a running command.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LiveEvent {
+    TextDelta { thread_id: ThreadId, message_id: MessageId, text: String },
+    ToolOutput { run_id: RunId, tool_use_id: ToolUseId, line: String },
+    RunEnded { run_id: RunId, status: RunStatus },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentError {
+    #[error(transparent)]
+    Dispatch(#[from] DispatchError),
+    #[error("no run {0}")]
+    UnknownRun(RunId),
+    #[error("the project folder {0} cannot be opened: {1}")]
+    ProjectFolder(String, String),
+}
+
+impl AgentError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Dispatch(e) => e.code(),
+            Self::UnknownRun(_) => "not_found",
+            Self::ProjectFolder(..) => "project_folder",
+        }
+    }
+}
+
+pub(crate) struct Active {
+    pub cancel: CancellationToken,
+    pub tools: HashMap<ToolUseId, CancellationToken>,
+    pub done: tokio::sync::watch::Receiver<bool>,
+}
+
+pub(crate) struct Shared {
+    pub engine: Engine,
+    pub provider: Arc<dyn Provider>,
+    pub tools: Arc<ToolSet>,
+    pub settings: Settings,
+    pub live: broadcast::Sender<LiveEvent>,
+    pub active: Mutex<HashMap<RunId, Active>>,
+    /// Cancelled by `shutdown`: runners stop without recording anything.
+    pub stop: CancellationToken,
+}
+
+/// The agent runtime. Cheap to clone.
+#[derive(Clone)]
+pub struct Agent {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent").field("provider", &self.shared.provider.label()).finish_non_exhaustive()
+    }
+}
+
+impl Agent {
+    pub fn new(engine: Engine, provider: Arc<dyn Provider>, settings: Settings) -> Self {
+        let (live, _) = broadcast::channel(4096);
+        Self {
+            shared: Arc::new(Shared {
+                engine,
+                provider,
+                tools: Arc::new(ToolSet::standard()),
+                settings,
+                live,
+                active: Mutex::new(HashMap::new()),
+                stop: CancellationToken::new(),
+            }),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.shared.engine
+    }
+
+    /// What the model provider is, in words (a demo says so).
+    pub fn provider_label(&self) -> String {
+        self.shared.provider.label()
+    }
+
+    /// Streamed text and command output as they happen.
+    pub fn live(&self) -> broadcast::Receiver<LiveEvent> {
+        self.shared.live.subscribe()
+    }
+
+    /// Records the person's message and starts a run answering it. Must be called inside a
+    /// Tokio runtime; the run goes on in the background.
+    pub async fn send_message(&self, thread_id: ThreadId, text: &str) -> Result<RunId, AgentError> {
+        let correlation = Uuid::now_v7();
+        let ctx = DispatchContext { correlation_id: Some(correlation), ..Default::default() };
+        let message_id = MessageId::new();
+        let stored = self
+            .shared
+            .engine
+            .dispatch_with(Command::SendMessage { thread_id, message_id, content: text.to_string() }, ctx)
+            .await?;
+        let cause = stored.last().map(|e| e.event_id);
+        let run_id = RunId::new();
+        let ctx =
+            DispatchContext { correlation_id: Some(correlation), causation_id: cause, ..Default::default() };
+        let agent_name = "coder".to_string();
+        self.shared.engine.dispatch_with(Command::StartRun { run_id, thread_id, agent_name }, ctx).await?;
+        self.spawn(run_id, correlation);
+        Ok(run_id)
+    }
+
+    /// Approves a step that waits, and makes sure a runner carries the run on.
+    pub async fn approve(&self, run_id: RunId, step_id: StepId, by: Approver) -> Result<(), AgentError> {
+        let ctx = self.step_ctx(run_id, step_id);
+        self.shared.engine.dispatch_with(Command::ApproveStep { run_id, step_id, by }, ctx).await?;
+        self.ensure_runner(run_id);
+        Ok(())
+    }
+
+    /// Rejects a step that waits; the model is told, and the run goes on.
+    pub async fn reject(
+        &self,
+        run_id: RunId,
+        step_id: StepId,
+        by: Approver,
+        reason: Option<String>,
+    ) -> Result<(), AgentError> {
+        let ctx = self.step_ctx(run_id, step_id);
+        self.shared.engine.dispatch_with(Command::RejectStep { run_id, step_id, by, reason }, ctx).await?;
+        self.ensure_runner(run_id);
+        Ok(())
+    }
+
+    /// Cancels a run: its stream stops and its command is killed at once.
+    pub async fn cancel_run(&self, run_id: RunId) -> Result<(), AgentError> {
+        let token = self
+            .shared
+            .active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&run_id)
+            .map(|a| a.cancel.clone());
+        match token {
+            Some(token) => {
+                token.cancel();
+                self.wait(run_id).await;
+                Ok(())
+            }
+            None => {
+                self.shared.engine.dispatch_with(Command::CancelRun { run_id }, self.run_ctx(run_id)).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Cancels one tool use; the run goes on and the model is told.
+    pub async fn cancel_tool(&self, tool_use_id: ToolUseId) -> Result<(), AgentError> {
+        let run_id = self.shared.engine.with_state(|s| s.tool_uses.get(&tool_use_id).map(|t| t.run_id));
+        let ctx = run_id.map(|r| self.run_ctx(r)).unwrap_or_default();
+        self.shared.engine.dispatch_with(Command::CancelToolUse { tool_use_id }, ctx).await?;
+        if let Some(run_id) = run_id {
+            let active = self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(token) = active.get(&run_id).and_then(|a| a.tools.get(&tool_use_id)) {
+                token.cancel();
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts runners for runs that wait for approval (after a restart), so an approval given
+    /// later carries them on. Returns how many.
+    pub fn resume_waiting(&self) -> usize {
+        let waiting: Vec<RunId> = self.shared.engine.with_state(|s| {
+            s.runs.values().filter(|r| r.status == RunStatus::WaitingForApproval).map(|r| r.id).collect()
+        });
+        for run in &waiting {
+            self.ensure_runner(*run);
+        }
+        waiting.len()
+    }
+
+    /// Waits until the run's runner has stopped (the run finished, or it waits with no runner).
+    pub async fn wait(&self, run_id: RunId) {
+        let done =
+            self.shared.active.lock().unwrap_or_else(|e| e.into_inner()).get(&run_id).map(|a| a.done.clone());
+        if let Some(mut done) = done {
+            let _ = done.wait_for(|d| *d).await;
+        }
+    }
+
+    /// Stops every runner without recording anything (the app is quitting) and waits for them.
+    /// Runs waiting for approval stay waiting; `resume_waiting` picks them up at the next start.
+    pub async fn shutdown(&self) {
+        self.shared.stop.cancel();
+        let runs: Vec<RunId> =
+            self.shared.active.lock().unwrap_or_else(|e| e.into_inner()).keys().copied().collect();
+        for run in runs {
+            self.wait(run).await;
+        }
+    }
+
+    /// The project root a thread's runs work in.
+    pub fn project_root(&self, thread_id: ThreadId) -> Result<Option<PathBuf>, AgentError> {
+        let path = self.shared.engine.with_state(|s| {
+            let project = s.threads.get(&thread_id)?.project_id?;
+            s.projects.get(&project).map(|p| p.path.clone())
+        });
+        match path {
+            None => Ok(None),
+            Some(path) => std::fs::canonicalize(&path)
+                .map(Some)
+                .map_err(|e| AgentError::ProjectFolder(path.clone(), e.to_string())),
+        }
+    }
+
+    fn run_ctx(&self, run_id: RunId) -> DispatchContext {
+        let correlation_id = self
+            .shared
+            .engine
+            .store()
+            .read_stream(coder_domain::StreamId::Run(run_id), 1)
+            .ok()
+            .and_then(|events| events.first().map(|e| e.correlation_id));
+        DispatchContext { correlation_id, ..Default::default() }
+    }
+
+    /// The context of a decision on a step: caused by the event that started the step.
+    fn step_ctx(&self, run_id: RunId, step_id: StepId) -> DispatchContext {
+        let events = self
+            .shared
+            .engine
+            .store()
+            .read_stream(coder_domain::StreamId::Run(run_id), 1)
+            .unwrap_or_default();
+        let started = events.iter().find(|e| {
+            matches!(e.event, coder_domain::DomainEvent::RunStepStarted { step_id: s, .. } if s == step_id)
+        });
+        DispatchContext {
+            correlation_id: events.first().map(|e| e.correlation_id),
+            causation_id: started.map(|e| e.event_id),
+            ..Default::default()
+        }
+    }
+
+    fn ensure_runner(&self, run_id: RunId) {
+        let running = {
+            let active = self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
+            active.get(&run_id).is_some_and(|a| !*a.done.borrow())
+        };
+        if !running {
+            let correlation = self.run_ctx(run_id).correlation_id.unwrap_or_else(Uuid::now_v7);
+            self.spawn(run_id, correlation);
+        }
+    }
+
+    fn spawn(&self, run_id: RunId, correlation: Uuid) {
+        let cancel = CancellationToken::new();
+        let (done_tx, done_rx) = tokio::sync::watch::channel(false);
+        self.shared
+            .active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(run_id, Active { cancel: cancel.clone(), tools: HashMap::new(), done: done_rx });
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            let cause =
+                shared.engine.correlation(correlation).ok().and_then(|c| c.events.last().map(|e| e.event_id));
+            let ctx =
+                RunContext { shared: shared.clone(), run_id, correlation, cancel, cause: Mutex::new(cause) };
+            if let Err(e) = runner::drive(&ctx).await {
+                tracing::error!(%run_id, error = %e, "the run stopped on an error");
+            }
+            let status = shared.engine.with_state(|s| s.runs.get(&run_id).map(|r| r.status));
+            if let Some(status) = status.filter(|s| s.is_final()) {
+                let _no_listeners = shared.live.send(LiveEvent::RunEnded { run_id, status });
+            }
+            let _ = done_tx.send(true);
+        });
+    }
+}

@@ -1,0 +1,22 @@
+//! # coder-agent
+//!
+//! The agent runtime: model providers, sandboxed tools, and the run loop that turns a person's
+//! message into a run — model calls streaming an assistant message, tool calls as steps that may
+//! wait for approval, file changes recorded with their contents — all through the engine's one
+//! write path.
+
+mod agent;
+pub mod changes;
+pub mod conversation;
+pub mod provider;
+mod runner;
+pub mod settings;
+pub mod testing;
+pub mod tools;
+pub mod tree;
+pub mod watcher;
+
+pub use agent::{Agent, AgentError, LiveEvent};
+pub use runner::META_REASON;
+pub use settings::{Prices, ProviderKind, Settings};
+pub use watcher::ProjectWatcher;

@@ -1,0 +1,502 @@
+//! The run loop, driven by the run's state in the log so that it can pick a run up wherever it
+//! stands — right after the person's message, or after a restart while a step waits for
+//! approval:
+//!
+//! 1. While a tool-call step of the run is open: wait if it waits for approval; run its tool
+//!    once it is approved; a rejected or cancelled one is already closed by its decision.
+//! 2. Otherwise ask the model: stream an assistant message (every token live, coalesced chunks
+//!    to the store), then turn each tool call into a step and a tool use, gated by the policy.
+//! 3. When the model stops without tool calls, the run succeeds; a provider fault fails it
+//!    with the text streamed so far kept; a cancellation cancels it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use coder_domain::{
+    ApprovalGate, Command, EventEnvelope, MessageId, RunId, RunStatus, StepId, StepResult, StepType,
+    ThreadId, ToolApproval, ToolStatus, ToolUseId, META_INTERRUPTED,
+};
+use coder_engine::{DispatchContext, DispatchError};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::agent::{LiveEvent, Shared};
+use crate::changes;
+use crate::conversation;
+use crate::provider::{ModelEvent, ModelRequest, ProviderError, StopReason, Usage};
+use crate::tools::{ToolContext, ToolError, ToolKind, ToolProgress};
+use crate::tree;
+
+/// Streamed text is stored at most this often per message (DESIGN §3.2).
+const STREAM_FLUSH: Duration = Duration::from_millis(250);
+/// …or when this much text is waiting.
+const STREAM_FLUSH_BYTES: usize = 8 * 1024;
+/// Tool progress is stored at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// Metadata key of why a run ended the way it did.
+pub const META_REASON: &str = coder_engine::recovery::META_REASON;
+
+const SYSTEM_PROMPT: &str = "You are Coder, an assistant that works on the person's project folder. \
+Use the tools to look at files before changing them. Paths are relative to the project root. \
+Writing files and running commands may need the person's approval; if they reject a call, do not insist.";
+
+pub(crate) struct RunContext {
+    pub shared: Arc<Shared>,
+    pub run_id: RunId,
+    pub correlation: Uuid,
+    pub cancel: CancellationToken,
+    /// The run's latest event: what the next one the runner records is caused by.
+    pub cause: std::sync::Mutex<Option<Uuid>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RunError {
+    #[error(transparent)]
+    Dispatch(#[from] DispatchError),
+    #[error("{0}")]
+    Query(String),
+}
+
+/// Where the run stands, read from the write model.
+enum Next {
+    Finished,
+    /// A tool step waits for a person's decision.
+    Wait,
+    /// An approved (or pre-approved) tool call is ready to run.
+    RunTool {
+        step: StepId,
+        tool: ToolUseId,
+    },
+    /// Ask the model.
+    ModelTurn,
+}
+
+impl RunContext {
+    fn ctx(&self) -> DispatchContext {
+        let causation_id = *self.cause.lock().unwrap_or_else(|e| e.into_inner());
+        DispatchContext { correlation_id: Some(self.correlation), causation_id, ..Default::default() }
+    }
+
+    fn ctx_with(&self, key: &str, value: &str) -> DispatchContext {
+        DispatchContext { metadata: BTreeMap::from([(key.to_string(), value.to_string())]), ..self.ctx() }
+    }
+
+    async fn dispatch(&self, command: Command) -> Result<Vec<EventEnvelope>, DispatchError> {
+        self.dispatch_with(command, self.ctx()).await
+    }
+
+    /// Dispatches in the run's correlation; the stored events become the cause of the next.
+    async fn dispatch_with(
+        &self,
+        command: Command,
+        ctx: DispatchContext,
+    ) -> Result<Vec<EventEnvelope>, DispatchError> {
+        let stored = self.shared.engine.dispatch_with(command, ctx).await?;
+        if let Some(last) = stored.last() {
+            *self.cause.lock().unwrap_or_else(|e| e.into_inner()) = Some(last.event_id);
+        }
+        Ok(stored)
+    }
+
+    fn thread(&self) -> Result<ThreadId, RunError> {
+        self.shared
+            .engine
+            .with_state(|s| s.runs.get(&self.run_id).map(|r| r.thread_id))
+            .ok_or_else(|| RunError::Query(format!("no run {}", self.run_id)))
+    }
+
+    fn next(&self) -> Next {
+        self.shared.engine.with_state(|s| {
+            let Some(run) = s.runs.get(&self.run_id) else { return Next::Finished };
+            if run.status.is_final() {
+                return Next::Finished;
+            }
+            for step in run.steps.iter().filter(|st| !st.status.is_final()) {
+                let Some(tool) = step.tool_use_id() else { continue };
+                if step.awaiting_approval() {
+                    return Next::Wait;
+                }
+                return Next::RunTool { step: step.id, tool };
+            }
+            Next::ModelTurn
+        })
+    }
+}
+
+/// Drives a run until it finishes or waits for a decision that does not come before the runner
+/// is cancelled.
+pub(crate) async fn drive(ctx: &RunContext) -> Result<(), RunError> {
+    // When the app quits, the runner stops where it is without recording anything: a run that
+    // waits keeps waiting, and one that was running is failed by the next start's recovery.
+    tokio::select! {
+        result = drive_until_done(ctx) => result,
+        _ = ctx.shared.stop.cancelled() => Ok(()),
+    }
+}
+
+async fn drive_until_done(ctx: &RunContext) -> Result<(), RunError> {
+    let mut changes = ctx.shared.engine.subscribe();
+    let mut turns = ctx.shared.engine.with_state(|s| {
+        s.runs
+            .get(&ctx.run_id)
+            .map_or(0, |r| r.steps.iter().filter(|st| st.step_type == StepType::ModelCall).count())
+    }) as u32;
+    loop {
+        if ctx.cancel.is_cancelled() {
+            return cancel_run(ctx).await;
+        }
+        match ctx.next() {
+            Next::Finished => return Ok(()),
+            Next::Wait => {
+                tokio::select! {
+                    _ = ctx.cancel.cancelled() => {}
+                    // Any change is a reason to look at the run again; a lagging receiver too.
+                    _change = changes.recv() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+            Next::RunTool { step, tool } => run_tool(ctx, step, tool).await?,
+            Next::ModelTurn => {
+                if turns >= ctx.shared.settings.max_turns {
+                    let reason = format!("the model made {turns} calls without finishing; stopped");
+                    return finish(ctx, RunStatus::Failed, Some(&reason)).await;
+                }
+                turns += 1;
+                if model_turn(ctx).await? {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// One model call. Returns true when the run ended (answer complete, fault or cancellation).
+async fn model_turn(ctx: &RunContext) -> Result<bool, RunError> {
+    let engine = &ctx.shared.engine;
+    let thread_id = ctx.thread()?;
+    let events = engine.thread_events(thread_id).map_err(|e| RunError::Query(e.to_string()))?;
+    let request = ModelRequest {
+        model: ctx.shared.settings.model.clone(),
+        system: Some(SYSTEM_PROMPT.into()),
+        messages: conversation::from_events(&events),
+        tools: ctx.shared.tools.specs(),
+        max_tokens: 4096,
+    };
+    let step_id = StepId::new();
+    ctx.dispatch(Command::StartStep {
+        run_id: ctx.run_id,
+        step_id,
+        step_type: StepType::ModelCall,
+        description: format!("Ask {}", ctx.shared.provider.label()),
+    })
+    .await?;
+    let message_id = MessageId::new();
+    ctx.dispatch(Command::StartAssistantMessage { thread_id, message_id }).await?;
+
+    let mut stream = ctx.shared.provider.stream(request);
+    let mut text = String::new();
+    let mut pending = String::new();
+    let mut calls = Vec::new();
+    let mut usage = Usage::default();
+    let mut outcome: Result<StopReason, ProviderError> =
+        Err(ProviderError::Disconnected("the response ended without saying why".into()));
+    let mut cancelled = false;
+    let mut flush_timer = tokio::time::interval(STREAM_FLUSH);
+    let mut last_flush = Instant::now();
+    loop {
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => { cancelled = true; break; }
+            _ = flush_timer.tick() => {
+                if !pending.is_empty() && last_flush.elapsed() >= STREAM_FLUSH {
+                    let delta = std::mem::take(&mut pending);
+                    ctx.dispatch(Command::StreamText { thread_id, message_id, delta }).await?;
+                    last_flush = Instant::now();
+                }
+            }
+            item = stream.next() => match item {
+                Some(Ok(ModelEvent::TextDelta(delta))) => {
+                    let _no_listeners = ctx.shared.live.send(LiveEvent::TextDelta { thread_id, message_id, text: delta.clone() });
+                    text.push_str(&delta);
+                    pending.push_str(&delta);
+                    if pending.len() >= STREAM_FLUSH_BYTES {
+                        let delta = std::mem::take(&mut pending);
+                        ctx.dispatch(Command::StreamText { thread_id, message_id, delta }).await?;
+                        last_flush = Instant::now();
+                    }
+                }
+                Some(Ok(ModelEvent::ToolCall(call))) => calls.push(call),
+                Some(Ok(ModelEvent::Usage(u))) => {
+                    usage.input_tokens = usage.input_tokens.saturating_add(u.input_tokens);
+                    usage.output_tokens = usage.output_tokens.saturating_add(u.output_tokens);
+                }
+                Some(Ok(ModelEvent::Stop(reason))) => { outcome = Ok(reason); break; }
+                Some(Err(e)) => { outcome = Err(e); break; }
+                None => break,
+            }
+        }
+    }
+    drop(stream);
+    if !pending.is_empty() {
+        ctx.dispatch(Command::StreamText { thread_id, message_id, delta: std::mem::take(&mut pending) })
+            .await?;
+    }
+    let complete = Command::CompleteMessage { thread_id, message_id, final_content: text };
+    let cost = Some(ctx.shared.settings.prices.cost(usage));
+    if cancelled || outcome.is_err() {
+        ctx.dispatch_with(complete, ctx.ctx_with(META_INTERRUPTED, "true")).await?;
+    } else {
+        ctx.dispatch(complete).await?;
+    }
+    if cancelled {
+        return cancel_run(ctx).await.map(|()| true);
+    }
+    let reason = match outcome {
+        Ok(reason) => reason,
+        Err(e) => {
+            let error = e.to_string();
+            ctx.dispatch(Command::CompleteStep {
+                run_id: ctx.run_id,
+                step_id,
+                result: StepResult::Failed { error: error.clone() },
+                cost,
+            })
+            .await?;
+            finish(ctx, RunStatus::Failed, Some(&error)).await?;
+            return Ok(true);
+        }
+    };
+    ctx.dispatch(Command::CompleteStep { run_id: ctx.run_id, step_id, result: StepResult::Success, cost })
+        .await?;
+    if calls.is_empty() {
+        let status = if reason == StopReason::MaxTokens { RunStatus::Failed } else { RunStatus::Success };
+        let note = (reason == StopReason::MaxTokens).then_some("the answer was cut off at the token limit");
+        finish(ctx, status, note).await?;
+        return Ok(true);
+    }
+    for call in calls {
+        let tool_use_id = ToolUseId::new();
+        let gate = gate(ctx, thread_id, &call.name);
+        ctx.dispatch(Command::StartStep {
+            run_id: ctx.run_id,
+            step_id: StepId::new(),
+            step_type: StepType::ToolCall { tool_use_id, tool_name: call.name.clone(), gate },
+            description: describe(&call.name, &call.input),
+        })
+        .await?;
+        ctx.dispatch(Command::StartToolUse {
+            tool_use_id,
+            run_id: ctx.run_id,
+            message_id,
+            tool_name: call.name.clone(),
+            input: call.input.clone(),
+        })
+        .await?;
+    }
+    Ok(false)
+}
+
+/// The approval policy: read-only tools run at once, and so does a tool the project always
+/// allows; everything else waits for the person.
+fn gate(ctx: &RunContext, thread_id: ThreadId, tool: &str) -> ApprovalGate {
+    let kind = ctx.shared.tools.get(tool).map(|t| t.kind());
+    if kind == Some(ToolKind::Read) {
+        return ApprovalGate::PreApproved { policy: "read-only tool".into() };
+    }
+    let allowed = ctx.shared.engine.with_state(|s| {
+        let project = s.threads.get(&thread_id)?.project_id?;
+        s.projects.get(&project)?.tool_approval(tool)
+    });
+    match (kind, allowed) {
+        (Some(_), Some(ToolApproval::AlwaysAllow)) => {
+            ApprovalGate::PreApproved { policy: format!("always allow {tool} in this project") }
+        }
+        _ => ApprovalGate::NeedsApproval,
+    }
+}
+
+/// A one-line description of a tool call for the run panel.
+fn describe(tool: &str, input: &serde_json::Value) -> String {
+    let field = |k: &str| input.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    match tool {
+        "run_command" => format!("Run `{}`", field("command").unwrap_or_default()),
+        "write_file" => format!("Write {}", field("path").unwrap_or_default()),
+        "edit_file" => format!("Edit {}", field("path").unwrap_or_default()),
+        "read_file" => format!("Read {}", field("path").unwrap_or_default()),
+        "search" => format!("Search for {}", field("pattern").unwrap_or_default()),
+        "list_files" => format!("List {}", field("path").unwrap_or_else(|| "the project".into())),
+        other => format!("Use {other}"),
+    }
+}
+
+/// Runs one approved tool call and records its result and file changes.
+async fn run_tool(ctx: &RunContext, step_id: StepId, tool_use_id: ToolUseId) -> Result<(), RunError> {
+    let engine = &ctx.shared.engine;
+    let found = engine.with_state(|s| {
+        s.tool_uses.get(&tool_use_id).map(|t| (t.tool_name.clone(), t.input.clone(), t.status))
+    });
+    let Some((name, input, status)) = found else {
+        let error = "the tool call was never started (Coder stopped in between)".to_string();
+        return close_step(ctx, step_id, StepResult::Failed { error }).await;
+    };
+    let fail = |error: String| async move {
+        ctx.dispatch(Command::FailToolUse { tool_use_id, error: error.clone() }).await?;
+        close_step(ctx, step_id, StepResult::Failed { error }).await
+    };
+    if status != ToolStatus::Running {
+        if status.is_final() {
+            return close_step(
+                ctx,
+                step_id,
+                StepResult::Failed { error: "the tool use ended before it ran".into() },
+            )
+            .await;
+        }
+        return fail("the tool did not start (Coder stopped before it ran)".into()).await;
+    }
+    let thread_id = ctx.thread()?;
+    let Some(tool) = ctx.shared.tools.get(&name) else {
+        return fail(format!("there is no tool named {name}")).await;
+    };
+    let root: PathBuf = match ctx.shared_root(thread_id) {
+        Ok(root) => root,
+        Err(e) => return fail(e).await,
+    };
+    let project = engine.with_state(|s| s.threads.get(&thread_id).and_then(|t| t.project_id));
+    let cancel = ctx.cancel.child_token();
+    if let Some(active) = ctx.shared.active.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&ctx.run_id) {
+        active.tools.insert(tool_use_id, cancel.clone());
+    }
+    let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel::<ToolProgress>();
+    let tool_ctx = ToolContext { root: root.clone(), cancel: cancel.clone(), progress: progress_tx };
+    let before = (tool.kind() == ToolKind::Command).then(|| tree::read(&root));
+    let started = Instant::now();
+    let result = {
+        let run = tool.run(input, &tool_ctx);
+        tokio::pin!(run);
+        // Every line goes live; the store gets one at most every PROGRESS_EVERY.
+        let mut last_report: Option<Instant> = None;
+        loop {
+            tokio::select! {
+                result = &mut run => break result,
+                Some(progress) = progress_rx.recv() => {
+                    let _no_listeners = ctx.shared.live.send(LiveEvent::ToolOutput { run_id: ctx.run_id, tool_use_id, line: progress.message.clone() });
+                    if last_report.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) {
+                        report_progress(ctx, tool_use_id, progress).await;
+                        last_report = Some(Instant::now());
+                    }
+                }
+            }
+        }
+    };
+    let duration_ms = started.elapsed().as_millis() as u64;
+    drop(tool_ctx);
+    if let Some(active) = ctx.shared.active.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&ctx.run_id) {
+        active.tools.remove(&tool_use_id);
+    }
+    let mut writes = match &result {
+        Ok(r) => r.writes.clone(),
+        Err(_) => Vec::new(),
+    };
+    if let Some(before) = before {
+        // A command's effects are recorded even when it failed or was stopped.
+        let after = tree::read(&root);
+        writes.extend(tree::diff(&before, &after));
+    }
+    if let Some(project) = project {
+        let stored = changes::record(engine, project, Some(ctx.run_id), &writes, &ctx.ctx()).await?;
+        if let Some(last) = stored.last() {
+            *ctx.cause.lock().unwrap_or_else(|e| e.into_inner()) = Some(last.event_id);
+        }
+    }
+    match result {
+        Ok(r) => {
+            ctx.dispatch(Command::CompleteToolUse { tool_use_id, result: r.output, duration_ms }).await?;
+            close_step(ctx, step_id, StepResult::Success).await
+        }
+        Err(ToolError::Cancelled) => {
+            // Either the person cancelled this tool (already recorded, step closed) or the run
+            // is being cancelled (the loop does that next).
+            Ok(())
+        }
+        Err(e) => {
+            ctx.dispatch(Command::FailToolUse { tool_use_id, error: e.to_string() }).await?;
+            close_step(ctx, step_id, StepResult::Failed { error: e.to_string() }).await
+        }
+    }
+}
+
+async fn report_progress(ctx: &RunContext, tool_use_id: ToolUseId, progress: ToolProgress) {
+    let command = Command::ReportToolProgress {
+        tool_use_id,
+        progress: progress.fraction.unwrap_or(0.0).clamp(0.0, 1.0),
+        status_message: progress.message,
+    };
+    if let Err(e) = ctx.dispatch(command).await {
+        tracing::debug!(error = %e, "progress not recorded");
+    }
+}
+
+/// Completes a step unless a decision or cancellation already closed it.
+async fn close_step(ctx: &RunContext, step_id: StepId, result: StepResult) -> Result<(), RunError> {
+    let open = ctx.shared.engine.with_state(|s| {
+        s.runs.get(&ctx.run_id).and_then(|r| r.step(step_id)).is_some_and(|st| !st.status.is_final())
+    });
+    if open {
+        ctx.dispatch(Command::CompleteStep { run_id: ctx.run_id, step_id, result, cost: None }).await?;
+    }
+    Ok(())
+}
+
+/// Finishes the run with the cost of all its model calls at the configured prices.
+async fn finish(ctx: &RunContext, status: RunStatus, reason: Option<&str>) -> Result<(), RunError> {
+    let (usage, started_at) = ctx
+        .shared
+        .engine
+        .with_state(|s| {
+            let run = s.runs.get(&ctx.run_id)?;
+            let usage = run.steps.iter().filter_map(|st| st.cost).fold(Usage::default(), |u, c| Usage {
+                input_tokens: u.input_tokens.saturating_add(c.input_tokens),
+                output_tokens: u.output_tokens.saturating_add(c.output_tokens),
+            });
+            Some((usage, run.started_at))
+        })
+        .ok_or_else(|| RunError::Query(format!("no run {}", ctx.run_id)))?;
+    let cost = ctx.shared.settings.prices.cost(usage);
+    let duration_ms = (Utc::now() - started_at).num_milliseconds().max(0) as u64;
+    let command = Command::FinishRun { run_id: ctx.run_id, status, cost, duration_ms };
+    let dispatch_ctx = match reason {
+        Some(reason) => ctx.ctx_with(META_REASON, reason),
+        None => ctx.ctx(),
+    };
+    ctx.dispatch_with(command, dispatch_ctx).await?;
+    Ok(())
+}
+
+/// Records the cancellation of the run (open tool uses and steps with it).
+async fn cancel_run(ctx: &RunContext) -> Result<(), RunError> {
+    let open =
+        ctx.shared.engine.with_state(|s| s.runs.get(&ctx.run_id).is_some_and(|r| !r.status.is_final()));
+    if open {
+        match ctx.dispatch(Command::CancelRun { run_id: ctx.run_id }).await {
+            Ok(_) => {}
+            // Finished in the meantime: nothing left to cancel.
+            Err(DispatchError::Domain(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+impl RunContext {
+    fn shared_root(&self, thread_id: ThreadId) -> Result<PathBuf, String> {
+        let path = self.shared.engine.with_state(|s| {
+            let project = s.threads.get(&thread_id)?.project_id?;
+            s.projects.get(&project).map(|p| p.path.clone())
+        });
+        let path = path.ok_or("this thread has no project folder, so tools cannot run")?;
+        std::fs::canonicalize(&path).map_err(|e| format!("the project folder {path} cannot be opened: {e}"))
+    }
+}

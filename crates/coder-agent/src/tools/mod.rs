@@ -1,0 +1,117 @@
+//! Tools the agent can use, all confined to the project root.
+//!
+//! Every path a tool receives is relative to the project root; `..`, absolute paths and
+//! symlinks that lead outside the root are refused with `ToolError::OutsideProject` before
+//! anything is read or written. Tools that write return the content before and after, so the
+//! run loop can record each change with its blobs.
+
+use std::path::PathBuf;
+
+use coder_domain::ToolOutput;
+use futures_util::future::BoxFuture;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::provider::ToolSpec;
+
+mod edit_file;
+mod list_files;
+pub mod paths;
+mod read_file;
+mod registry;
+mod run_command;
+mod search;
+mod support;
+mod walk;
+mod write_file;
+
+pub use edit_file::{EditFile, EDIT_LIMIT};
+pub use list_files::{ListFiles, DEFAULT_MAX_ENTRIES, MAX_ENTRIES};
+pub use read_file::{ReadFile, READ_LIMIT};
+pub use registry::ToolSet;
+pub use run_command::{
+    RunCommand, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, OUTPUT_LIMIT, STDERR_PREFIX,
+};
+pub use search::{Search, DEFAULT_MAX_RESULTS, FILE_LIMIT as SEARCH_FILE_LIMIT, MAX_RESULTS};
+pub use write_file::WriteFile;
+
+/// What a tool may do, which decides whether it needs approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ToolKind {
+    /// Only reads the project: runs at once.
+    Read,
+    /// Writes files: waits for approval unless the project always allows it.
+    Write,
+    /// Runs a command: waits for approval unless the project always allows it.
+    Command,
+}
+
+/// A progress report while a tool runs (a command's output lines, say).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolProgress {
+    /// 0.0–1.0 when known.
+    pub fraction: Option<f32>,
+    pub message: String,
+}
+
+/// What a tool runs with.
+#[derive(Debug, Clone)]
+pub struct ToolContext {
+    /// The project root, canonicalized.
+    pub root: PathBuf,
+    /// Cancelled when the person cancels the tool use or its run.
+    pub cancel: CancellationToken,
+    pub progress: mpsc::UnboundedSender<ToolProgress>,
+}
+
+/// A file a tool wrote: path relative to the root, content before (`None`: it did not exist) and
+/// after (`None`: it was deleted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileWrite {
+    pub path: String,
+    pub before: Option<Vec<u8>>,
+    pub after: Option<Vec<u8>>,
+}
+
+/// What a tool produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolResult {
+    pub output: ToolOutput,
+    pub writes: Vec<FileWrite>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ToolError {
+    #[error("{0} is outside the project")]
+    OutsideProject(String),
+    #[error("{0} does not exist")]
+    NotFound(String),
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    #[error("the text to replace was not found in {0}")]
+    SnippetNotFound(String),
+    #[error("the text to replace occurs {count} times in {path}; give more context")]
+    SnippetAmbiguous { path: String, count: usize },
+    #[error("{path} is {size} bytes, over the limit of {limit}")]
+    TooLarge { path: String, size: u64, limit: u64 },
+    #[error("the command did not finish within {seconds} s and was stopped")]
+    Timeout { seconds: u64 },
+    #[error("cancelled")]
+    Cancelled,
+    #[error("{0}")]
+    Io(String),
+}
+
+/// One tool.
+pub trait Tool: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn kind(&self) -> ToolKind;
+    /// Name, description and input schema, as offered to the model.
+    fn spec(&self) -> ToolSpec;
+    fn run<'a>(
+        &'a self,
+        input: serde_json::Value,
+        ctx: &'a ToolContext,
+    ) -> BoxFuture<'a, Result<ToolResult, ToolError>>;
+}

@@ -1,0 +1,69 @@
+use std::time::Duration;
+
+use coder_agent::ProjectWatcher;
+use coder_domain::*;
+
+use crate::support::*;
+
+/// Waits (up to 10 s) for the project to have `count` recorded changes.
+async fn changes_reach(w: &World, count: usize) -> Vec<FileChangeRecord> {
+    for _ in 0..200 {
+        if let Ok(files) = w.engine.project_files(w.project) {
+            if files.len() >= count {
+                return files.newest_first().cloned().collect();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the watcher did not record {count} changes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_outside_coder_are_recorded_with_their_contents() {
+    let w = World::new().await;
+    std::fs::write(w.project_dir.path().join(".gitignore"), "target/\n").unwrap();
+    let root = w.project_dir.path().canonicalize().unwrap();
+    let _watcher = ProjectWatcher::start(w.engine.clone(), w.project, root.clone()).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    std::fs::create_dir(root.join("target")).unwrap();
+    std::fs::write(root.join("target/build.log"), "ignored\n").unwrap();
+    std::fs::write(root.join("src/lib.rs"), "pub fn answer() -> u32 { 43 }\n").unwrap();
+    let changes = changes_reach(&w, 1).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let all: Vec<String> =
+        w.engine.project_files(w.project).unwrap().newest_first().map(|c| c.path.clone()).collect();
+    assert_eq!(all, ["src/lib.rs"], "ignored files are not recorded");
+    let change = &changes[0];
+    assert_eq!(change.run_id, None, "no run was executing");
+    let before = w.engine.store().blob(change.change_type.before().unwrap()).unwrap().unwrap();
+    assert_eq!(before, b"pub fn answer() -> u32 { 41 }\n", "the content before is the exact old text");
+    let after = w.engine.store().blob(change.change_type.after().unwrap()).unwrap().unwrap();
+    assert_eq!(after, b"pub fn answer() -> u32 { 43 }\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_while_a_run_executes_are_attributed_to_it() {
+    let w = World::new().await;
+    let root = w.project_dir.path().canonicalize().unwrap();
+    let run = RunId::new();
+    w.engine
+        .dispatch(Command::StartRun { run_id: run, thread_id: w.thread, agent_name: "coder".into() })
+        .await
+        .unwrap();
+    w.engine
+        .dispatch(Command::StartStep {
+            run_id: run,
+            step_id: StepId::new(),
+            step_type: StepType::ModelCall,
+            description: "m".into(),
+        })
+        .await
+        .unwrap();
+    let _watcher = ProjectWatcher::start(w.engine.clone(), w.project, root.clone()).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    std::fs::write(root.join("new.txt"), "made while the run ran\n").unwrap();
+    let changes = changes_reach(&w, 1).await;
+    assert_eq!(changes[0].path, "new.txt");
+    assert_eq!(changes[0].run_id, Some(run), "attributed to the executing run");
+    assert!(matches!(changes[0].change_type, FileChangeType::Created { .. }));
+}

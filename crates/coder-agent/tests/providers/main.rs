@@ -1,0 +1,7 @@
+//! The providers against a real HTTP server on loopback that plays scripted responses
+//! (`coder_agent::testing::ScriptServer`), and the scripted provider.
+
+mod anthropic;
+mod openai;
+mod scripted;
+mod support;

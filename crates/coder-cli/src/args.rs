@@ -1,0 +1,107 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "coder", version, about = "Headless use of Coder's event store")]
+pub struct Cli {
+    /// The data directory (default: $CODER_DATA_DIR, else ~/.local/share/coder).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Events, last sequence, threads, runs, projects and bytes on disk.
+    Stats,
+    /// The thread list, most recently active first.
+    Threads {
+        /// List archived threads instead of active ones.
+        #[arg(long)]
+        archived: bool,
+        /// Only threads whose title or last message contains this text.
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// One thread's chat, now or as it was right after a past sequence.
+    Show {
+        /// The thread id (a prefix of it is enough when unambiguous).
+        thread: String,
+        /// Show the thread as it was right after this sequence.
+        #[arg(long, value_name = "SEQUENCE")]
+        at: Option<u64>,
+    },
+    /// Write the whole log as JSON Lines (to standard output without --out).
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Read an export into an empty store.
+    Import { file: PathBuf },
+    /// Check every invariant of the store; exit 1 with a report when one fails.
+    Verify,
+    /// Ask the agent something about a project folder, headless.
+    Run {
+        /// The project folder (added to Coder if it is new).
+        #[arg(long, value_name = "DIR")]
+        project: PathBuf,
+        /// Continue this thread instead of starting a new one.
+        #[arg(long, value_name = "ID")]
+        thread: Option<String>,
+        /// The model provider (default: settings.json in the data directory, else the demo).
+        #[arg(long, value_enum)]
+        provider: Option<ProviderArg>,
+        /// Base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        #[arg(long, value_name = "NAME")]
+        model: Option<String>,
+        /// Approve these kinds of tool calls without asking: read, write, command.
+        #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+        approve: Vec<String>,
+        /// What to ask.
+        message: String,
+    },
+    /// Show the file changes of a run as diffs.
+    Diff { run: String },
+    /// Revert every file change of a run (a new change; history stays).
+    Revert {
+        run: String,
+        /// Revert even files that changed since the run changed them.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Measure the store and the engine against a plain SQLite event table, in one run.
+    Bench {
+        /// 1.0 = the full sizes (a 1,000,000-event store, a 100,000-message thread; minutes);
+        /// smaller values shrink every workload.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Where to build the stores (default: a temporary folder in the data directory).
+        #[arg(long, value_name = "DIR")]
+        work_dir: Option<PathBuf>,
+    },
+    /// Append a synthetic conversation workload, printing `acked <sequence>` as each event is durable.
+    Stress {
+        #[arg(long, default_value_t = 10_000)]
+        events: u64,
+        #[arg(long, default_value_t = 4)]
+        producers: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ProviderArg {
+    /// Any OpenAI-compatible server (Ollama, llama.cpp, LM Studio, vLLM, OpenAI, OpenRouter).
+    Openai,
+    Anthropic,
+    /// The scripted offline demo.
+    Demo,
+}

@@ -1,0 +1,182 @@
+//! The applier: one thread that follows the store's subscription and folds every committed
+//! event, in sequence order, into the write model, the thread list and the loaded chat views;
+//! then tells subscribers what changed and takes snapshots when they are due.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use coder_domain::{ChatView, EventEnvelope, Projection, StreamId, ThreadId, ThreadList};
+use coder_store::SnapshotWrite;
+use serde::Serialize;
+
+use crate::changes::ViewChange;
+use crate::chats::CachedChat;
+use crate::engine::{Inner, Model, GLOBAL_KEY};
+use crate::snapshot_codec;
+use crate::write_model::WriteModel;
+
+/// Events applied under one lock at most.
+const APPLY_BATCH: usize = 256;
+
+/// How a chat snapshot is written: the same shape as `chats::ChatSnapshot`, borrowing the view.
+#[derive(Serialize)]
+struct ChatSnapshotRef<'a> {
+    thread_version: u64,
+    view: &'a ChatView,
+}
+
+pub(crate) fn spawn(inner: Arc<Inner>, from: u64) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("coder-engine-applier".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            match runtime {
+                Ok(runtime) => runtime.block_on(async {
+                    follow(&inner, from).await;
+                    let clean = inner.snapshot_on_stop.load(std::sync::atomic::Ordering::Acquire);
+                    if clean && inner.store.read_only_reason().is_none() {
+                        let writes = final_snapshots(&mut inner.model());
+                        save(&inner, writes).await;
+                    }
+                }),
+                Err(e) => tracing::error!(error = %e, "cannot start the applier"),
+            }
+            inner.cursor.stop();
+        })
+        .expect("spawning the applier thread")
+}
+
+async fn follow(inner: &Inner, from: u64) {
+    let mut subscription = inner.store.subscribe(from);
+    loop {
+        let first = tokio::select! {
+            _ = inner.stop.notified() => return,
+            next = subscription.recv() => next,
+        };
+        let mut batch = match first {
+            Ok(Some(envelope)) => vec![envelope],
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the log; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        while batch.len() < APPLY_BATCH {
+            match subscription.try_recv() {
+                Ok(Some(envelope)) => batch.push(envelope),
+                _ => break,
+            }
+        }
+        let (changes, writes, last) = {
+            let mut model = inner.model();
+            let mut changes = Vec::new();
+            for envelope in &batch {
+                apply(inner, &mut model, envelope, &mut changes);
+            }
+            let writes = std::mem::take(&mut model.pending_snapshots);
+            (changes, writes, model.applied)
+        };
+        // Changes go out before the cursor moves, so whoever waited for a dispatch to be applied
+        // finds its changes already sent.
+        for change in changes {
+            // Nobody listening is not a failure.
+            let _no_listeners = inner.changes.send(change);
+        }
+        inner.cursor.advance(last);
+        if inner.store.read_only_reason().is_none() {
+            save(inner, writes).await;
+        }
+    }
+}
+
+async fn save(inner: &Inner, writes: Vec<SnapshotWrite>) {
+    for write in writes {
+        if let Err(e) = inner.store.save_snapshot(write).await {
+            tracing::warn!(error = %e, "a snapshot was not saved; the next start replays more events");
+        }
+    }
+}
+
+fn apply(inner: &Inner, model: &mut Model, envelope: &EventEnvelope, changes: &mut Vec<ViewChange>) {
+    let config = &inner.config;
+    model.write.apply_envelope(envelope);
+    if let Some(thread) = model.threads.apply(&envelope.event) {
+        if let Some(summary) = model.threads.get(thread) {
+            changes.push(ViewChange::ThreadSummary { summary: summary.clone() });
+        }
+    }
+    model.applied = envelope.sequence;
+    let thread = model.write.domain.thread_of(&envelope.event);
+    if let Some(thread) = thread {
+        if let Some(chat) = model.chats.peek_mut(thread) {
+            if let Some(change) = chat.view.apply_stored(envelope) {
+                changes.push(ViewChange::Chat { thread_id: thread, sequence: envelope.sequence, change });
+            }
+            if envelope.stream == StreamId::Thread(thread) {
+                chat.thread_version = envelope.stream_version;
+            }
+            chat.since_snapshot += 1;
+            if chat.since_snapshot >= config.chat_snapshot_every {
+                let write = chat_snapshot(thread, chat, envelope.sequence);
+                model.pending_snapshots.extend(write);
+                if let Some(chat) = model.chats.peek_mut(thread) {
+                    chat.since_snapshot = 0;
+                }
+            }
+        }
+    }
+    match envelope.stream {
+        StreamId::Run(run_id) => {
+            if let Some(thread_id) = thread {
+                changes.push(ViewChange::Run { run_id, thread_id });
+            }
+        }
+        StreamId::Project(project_id) => changes.push(ViewChange::Project { project_id }),
+        StreamId::Thread(_) => {}
+    }
+    model.since_global_snapshot += 1;
+    if model.since_global_snapshot >= config.global_snapshot_every {
+        model.since_global_snapshot = 0;
+        let writes = global_snapshots(model);
+        model.pending_snapshots.extend(writes);
+    }
+}
+
+fn chat_snapshot(thread: ThreadId, chat: &CachedChat, sequence: u64) -> Option<SnapshotWrite> {
+    let value = ChatSnapshotRef { thread_version: chat.thread_version, view: &chat.view };
+    snapshot_codec::write::<ChatView, _>(thread.as_uuid().as_bytes(), sequence, &value)
+}
+
+/// Queues a snapshot of a chat view leaving the cache, if it has events since its last one.
+pub(crate) fn queue_chat_snapshot(model: &mut Model, thread: ThreadId, chat: &CachedChat) {
+    if chat.since_snapshot > 0 {
+        let write = chat_snapshot(thread, chat, model.applied);
+        model.pending_snapshots.extend(write);
+    }
+}
+
+fn global_snapshots(model: &Model) -> Vec<SnapshotWrite> {
+    let sequence = model.applied;
+    [
+        snapshot_codec::write::<WriteModel, _>(GLOBAL_KEY, sequence, &model.write),
+        snapshot_codec::write::<ThreadList, _>(GLOBAL_KEY, sequence, &model.threads),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Everything in memory, for a clean shutdown: the next start restores without replaying.
+fn final_snapshots(model: &mut Model) -> Vec<SnapshotWrite> {
+    let mut writes = std::mem::take(&mut model.pending_snapshots);
+    writes.extend(global_snapshots(model));
+    let sequence = model.applied;
+    for (thread, chat) in model.chats.iter_mut() {
+        if chat.since_snapshot > 0 {
+            writes.extend(chat_snapshot(*thread, chat, sequence));
+        }
+    }
+    writes
+}

@@ -1,0 +1,135 @@
+//! Chat views: loaded on demand from the newest snapshot plus the thread's tail, kept in a
+//! small least-recently-used cache, and rebuilt at any past sequence for time travel.
+//!
+//! A thread's events are its own stream plus the streams of its runs (tool uses, steps). The
+//! tail after a snapshot is read through the stream index — the thread stream from the version
+//! the snapshot had, and only those runs whose latest event is newer than the snapshot — so
+//! opening a long thread costs its snapshot plus the events since, not the whole log.
+
+use std::collections::HashMap;
+
+use coder_domain::{ChatView, EventEnvelope, Projection, StreamId, ThreadId};
+use coder_store::EventStore;
+use serde::{Deserialize, Serialize};
+
+use crate::error::QueryError;
+use crate::snapshot_codec;
+use crate::write_model::WriteModel;
+
+/// A chat view as snapshotted: with the thread stream's version it includes.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ChatSnapshot {
+    pub thread_version: u64,
+    pub view: ChatView,
+}
+
+/// A loaded chat view and what the cache needs to keep it current.
+pub(crate) struct CachedChat {
+    pub view: ChatView,
+    /// Version of the thread stream the view includes.
+    pub thread_version: u64,
+    /// Events applied since the last snapshot of this view.
+    pub since_snapshot: u64,
+    last_used: u64,
+}
+
+/// Loaded chat views, at most `capacity`, the least recently used evicted first.
+pub(crate) struct ChatCache {
+    capacity: usize,
+    entries: HashMap<ThreadId, CachedChat>,
+    clock: u64,
+}
+
+impl ChatCache {
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), entries: HashMap::new(), clock: 0 }
+    }
+
+    pub fn get_mut(&mut self, thread: ThreadId) -> Option<&mut CachedChat> {
+        self.clock += 1;
+        let clock = self.clock;
+        let chat = self.entries.get_mut(&thread)?;
+        chat.last_used = clock;
+        Some(chat)
+    }
+
+    /// The cached view without marking it used (the applier updating it is not a use).
+    pub fn peek_mut(&mut self, thread: ThreadId) -> Option<&mut CachedChat> {
+        self.entries.get_mut(&thread)
+    }
+
+    /// Adds a view; returns the evicted one, which the caller may snapshot.
+    pub fn insert(
+        &mut self,
+        thread: ThreadId,
+        view: ChatView,
+        thread_version: u64,
+    ) -> Option<(ThreadId, CachedChat)> {
+        self.clock += 1;
+        let mut evicted = None;
+        if self.entries.len() >= self.capacity && !self.entries.contains_key(&thread) {
+            if let Some(oldest) = self.entries.iter().min_by_key(|(_, c)| c.last_used).map(|(t, _)| *t) {
+                evicted = self.entries.remove(&oldest).map(|c| (oldest, c));
+            }
+        }
+        self.entries
+            .insert(thread, CachedChat { view, thread_version, since_snapshot: 0, last_used: self.clock });
+        evicted
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&ThreadId, &mut CachedChat)> {
+        self.entries.iter_mut()
+    }
+}
+
+/// The thread's events with `after < sequence <= upto`, in order. `thread_version` is the
+/// thread stream's version at `after`.
+pub(crate) fn thread_tail(
+    store: &EventStore,
+    write: &WriteModel,
+    thread: ThreadId,
+    after: u64,
+    thread_version: u64,
+    upto: u64,
+) -> Result<Vec<EventEnvelope>, QueryError> {
+    let mut sequences: Vec<u64> = store
+        .stream_sequences(StreamId::Thread(thread), thread_version + 1)?
+        .into_iter()
+        .filter(|s| *s > after && *s <= upto)
+        .collect();
+    for run in write.thread_runs.get(&thread).into_iter().flatten() {
+        if write.run_last_sequence.get(run).is_some_and(|last| *last > after) {
+            sequences.extend(
+                store
+                    .stream_sequences(StreamId::Run(*run), 1)?
+                    .into_iter()
+                    .filter(|s| *s > after && *s <= upto),
+            );
+        }
+    }
+    sequences.sort_unstable();
+    Ok(store.read_sequences(sequences)?)
+}
+
+/// The chat view of `thread` as of sequence `at`, from the newest snapshot at or before it.
+/// Returns the view and the thread stream version it includes.
+pub(crate) fn load(
+    store: &EventStore,
+    write: &WriteModel,
+    thread: ThreadId,
+    at: u64,
+) -> Result<(ChatView, u64), QueryError> {
+    let key = thread.as_uuid().as_bytes();
+    let (after, mut thread_version, mut view) =
+        match snapshot_codec::read::<ChatView, ChatSnapshot>(store, key, at)? {
+            Some((sequence, snapshot)) => (sequence, snapshot.thread_version, snapshot.view),
+            None => (0, 0, ChatView::new(thread)),
+        };
+    for envelope in thread_tail(store, write, thread, after, thread_version, at)? {
+        view.apply_envelope(&envelope);
+        if envelope.stream == StreamId::Thread(thread) {
+            thread_version = envelope.stream_version;
+        }
+    }
+    Ok((view, thread_version))
+}

@@ -1,0 +1,383 @@
+//! `Engine`: the one write path and the in-memory read side.
+//!
+//! `dispatch` decides a command against the write model, appends the events with the stream's
+//! expected version, and returns once they are durable *and* applied. Projections are updated by
+//! one applier thread that follows the store's subscription, so they see every event exactly
+//! once, in sequence order, whoever wrote it. A version conflict (another dispatch wrote the same
+//! stream in between) waits for the applier to catch up and decides once more.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use chrono::Utc;
+use coder_domain::{
+    chain, decide, ChatView, Command, CorrelationView, DomainState, EventEnvelope, ProjectFiles, ProjectId,
+    Projection, RunId, RunView, StreamId, ThreadFilter, ThreadId, ThreadList, ThreadSummary,
+};
+use coder_store::{AppendError, AppendRequest, EventStore, ExpectedVersion, STORE_FILE};
+use tokio::sync::{broadcast, Notify};
+use uuid::Uuid;
+
+use crate::applier;
+use crate::changes::ViewChange;
+use crate::chats::{self, ChatCache};
+use crate::cursor::AppliedCursor;
+use crate::error::{DispatchError, EngineError, QueryError};
+use crate::recovery;
+use crate::snapshot_codec;
+use crate::write_model::WriteModel;
+
+/// Snapshot key of the store-wide projections (write model, thread list).
+pub(crate) const GLOBAL_KEY: &[u8] = b"";
+
+/// Tuning knobs; the defaults suit the desktop app.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Snapshot a loaded chat view after this many of its events.
+    pub chat_snapshot_every: u64,
+    /// Snapshot the write model and thread list after this many events in all.
+    pub global_snapshot_every: u64,
+    /// Chat views kept in memory.
+    pub chat_cache_size: usize,
+    /// Complete interrupted messages and fail interrupted runs at start-up.
+    pub recover: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { chat_snapshot_every: 1000, global_snapshot_every: 10_000, chat_cache_size: 16, recover: true }
+    }
+}
+
+/// Where a dispatched command's events sit causally, and what goes with them.
+#[derive(Debug, Clone, Default)]
+pub struct DispatchContext {
+    /// The correlation to join (a run); a new one when `None`.
+    pub correlation_id: Option<Uuid>,
+    /// The event that caused this command.
+    pub causation_id: Option<Uuid>,
+    /// Metadata for every event of the command.
+    pub metadata: BTreeMap<String, String>,
+    /// Contents the events refer to by hash, stored in the same transaction.
+    pub blobs: Vec<Vec<u8>>,
+}
+
+/// What the engine keeps in memory; guarded by one mutex.
+pub(crate) struct Model {
+    pub write: WriteModel,
+    pub threads: ThreadList,
+    pub chats: ChatCache,
+    pub applied: u64,
+    pub since_global_snapshot: u64,
+    /// Snapshots serialized under the lock, written by the applier after it releases it.
+    pub pending_snapshots: Vec<coder_store::SnapshotWrite>,
+}
+
+pub(crate) struct Inner {
+    pub store: EventStore,
+    pub model: Mutex<Model>,
+    pub cursor: AppliedCursor,
+    pub changes: broadcast::Sender<ViewChange>,
+    pub config: EngineConfig,
+    pub stop: Notify,
+    /// Set by `close`: the applier snapshots everything in memory before it stops.
+    pub snapshot_on_stop: AtomicBool,
+    pub applier: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Inner {
+    pub fn model(&self) -> MutexGuard<'_, Model> {
+        self.model.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The application service. Cheap to clone; when the last clone is dropped the applier stops
+/// (without the shutdown snapshots `close` takes) and the store is released.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+    _lifetime: Arc<Lifetime>,
+}
+
+/// Stops the applier when the last `Engine` clone goes away. The applier holds `Inner`, so
+/// `Inner` alone cannot notice.
+struct Lifetime {
+    inner: Arc<Inner>,
+}
+
+impl Drop for Lifetime {
+    fn drop(&mut self) {
+        self.inner.stop.notify_one();
+        if let Some(handle) = self.inner.applier.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _applier_panicked = handle.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("store", &self.inner.store).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Opens the store in `data_dir` with the default configuration.
+    pub fn open(data_dir: impl AsRef<Path>) -> Result<Self, EngineError> {
+        Self::open_with(data_dir, EngineConfig::default())
+    }
+
+    /// Opens the store in `data_dir`, restores the projections from their snapshots plus the
+    /// events since, starts the applier and, unless the store is read-only, recovers what a
+    /// crash left unfinished.
+    pub fn open_with(data_dir: impl AsRef<Path>, config: EngineConfig) -> Result<Self, EngineError> {
+        let path: PathBuf = data_dir.as_ref().join(STORE_FILE);
+        let store = EventStore::open(&path)?;
+        let (write, threads, applied) = restore(&store)?;
+        let (changes, _) = broadcast::channel(8192);
+        let inner = Arc::new(Inner {
+            cursor: AppliedCursor::new(applied),
+            model: Mutex::new(Model {
+                write,
+                threads,
+                chats: ChatCache::new(config.chat_cache_size),
+                applied,
+                since_global_snapshot: 0,
+                pending_snapshots: Vec::new(),
+            }),
+            store,
+            changes,
+            config,
+            stop: Notify::new(),
+            snapshot_on_stop: AtomicBool::new(false),
+            applier: Mutex::new(None),
+        });
+        let handle = applier::spawn(inner.clone(), applied + 1);
+        *inner.applier.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        let engine = Self { _lifetime: Arc::new(Lifetime { inner: inner.clone() }), inner };
+        if engine.inner.config.recover && engine.read_only_reason().is_none() {
+            // Dispatching waits on the applier; a thread of its own keeps this usable from
+            // inside an async runtime too.
+            let worker = engine.clone();
+            std::thread::spawn(move || recovery::recover(&worker))
+                .join()
+                .map_err(|_| EngineError::Recovery("recovery panicked".into()))?
+                .map_err(|e| EngineError::Recovery(e.to_string()))?;
+        }
+        Ok(engine)
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.inner.store
+    }
+
+    /// Why the store refuses writes, if it does (it is from a newer version of Coder).
+    pub fn read_only_reason(&self) -> Option<&str> {
+        self.inner.store.read_only_reason()
+    }
+
+    /// The last sequence applied to the projections.
+    pub fn applied_sequence(&self) -> u64 {
+        self.inner.cursor.get()
+    }
+
+    /// Changes to views, as events are applied. A receiver that lags should reload what it shows.
+    pub fn subscribe(&self) -> broadcast::Receiver<ViewChange> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Decides, stores and applies a command in a new correlation.
+    pub async fn dispatch(&self, command: Command) -> Result<Vec<EventEnvelope>, DispatchError> {
+        self.dispatch_with(command, DispatchContext::default()).await
+    }
+
+    /// `dispatch` with an explicit causal context.
+    pub async fn dispatch_with(
+        &self,
+        command: Command,
+        ctx: DispatchContext,
+    ) -> Result<Vec<EventEnvelope>, DispatchError> {
+        for attempt in 0..2 {
+            let Some(request) = self.prepare(&command, &ctx)? else { return Ok(Vec::new()) };
+            match self.inner.store.append(request).await {
+                Ok(envelopes) => {
+                    let last = envelopes.last().map_or(0, |e| e.sequence);
+                    if !self.inner.cursor.wait(last).await {
+                        return Err(DispatchError::Stopped);
+                    }
+                    return Ok(envelopes);
+                }
+                Err(AppendError::Conflict { .. }) if attempt == 0 => {
+                    if !self.inner.cursor.wait(self.inner.store.last_sequence()).await {
+                        return Err(DispatchError::Stopped);
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        unreachable!("the second attempt returns")
+    }
+
+    /// `dispatch` for threads outside an async runtime.
+    pub fn dispatch_blocking(&self, command: Command) -> Result<Vec<EventEnvelope>, DispatchError> {
+        self.dispatch_with_blocking(command, DispatchContext::default())
+    }
+
+    /// `dispatch_with` for threads outside an async runtime.
+    pub fn dispatch_with_blocking(
+        &self,
+        command: Command,
+        ctx: DispatchContext,
+    ) -> Result<Vec<EventEnvelope>, DispatchError> {
+        for attempt in 0..2 {
+            let Some(request) = self.prepare(&command, &ctx)? else { return Ok(Vec::new()) };
+            match self.inner.store.append_blocking(request) {
+                Ok(envelopes) => {
+                    let last = envelopes.last().map_or(0, |e| e.sequence);
+                    if !self.inner.cursor.wait_blocking(last) {
+                        return Err(DispatchError::Stopped);
+                    }
+                    return Ok(envelopes);
+                }
+                Err(AppendError::Conflict { .. }) if attempt == 0 => {
+                    if !self.inner.cursor.wait_blocking(self.inner.store.last_sequence()) {
+                        return Err(DispatchError::Stopped);
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        unreachable!("the second attempt returns")
+    }
+
+    /// Decides the command against the applied state; `None` when it changes nothing.
+    fn prepare(
+        &self,
+        command: &Command,
+        ctx: &DispatchContext,
+    ) -> Result<Option<AppendRequest>, DispatchError> {
+        let model = self.inner.model();
+        let events = decide(&model.write.domain, command, Utc::now())?;
+        let Some(first) = events.first() else { return Ok(None) };
+        let stream = model.write.domain.stream_of(first).expect("a decided event belongs to a known stream");
+        let expected = ExpectedVersion::Exact(model.write.version(stream));
+        drop(model);
+        let correlation = ctx.correlation_id.unwrap_or_else(Uuid::now_v7);
+        let mut new_events = chain(events, correlation, ctx.causation_id);
+        for event in &mut new_events {
+            event.metadata.extend(ctx.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+            event.metadata.entry("command".into()).or_insert_with(|| command.name().into());
+        }
+        Ok(Some(AppendRequest::new(stream, expected, new_events).with_blobs(ctx.blobs.clone())))
+    }
+
+    /// Reads the write model (for the agent: what a run, tool use or project looks like now).
+    pub fn with_state<R>(&self, f: impl FnOnce(&DomainState) -> R) -> R {
+        f(&self.inner.model().write.domain)
+    }
+
+    /// The threads a filter selects, most recently active first.
+    pub fn threads(&self, filter: &ThreadFilter) -> Vec<ThreadSummary> {
+        self.inner.model().threads.list(filter).into_iter().cloned().collect()
+    }
+
+    pub fn thread(&self, id: ThreadId) -> Option<ThreadSummary> {
+        self.inner.model().threads.get(id).cloned()
+    }
+
+    /// Reads a thread's chat view, loading it into the cache if needed.
+    pub fn with_chat<R>(&self, thread: ThreadId, f: impl FnOnce(&ChatView) -> R) -> Result<R, QueryError> {
+        let mut model = self.inner.model();
+        if model.threads.get(thread).is_none() {
+            return Err(QueryError::NotFound { kind: "thread", id: thread.to_string() });
+        }
+        if model.chats.get_mut(thread).is_none() {
+            let applied = model.applied;
+            let (view, version) = chats::load(&self.inner.store, &model.write, thread, applied)?;
+            if let Some((evicted, chat)) = model.chats.insert(thread, view, version) {
+                applier::queue_chat_snapshot(&mut model, evicted, &chat);
+            }
+        }
+        let chat = model.chats.get_mut(thread).expect("loaded above");
+        Ok(f(&chat.view))
+    }
+
+    /// A copy of a thread's chat view now.
+    pub fn chat_view(&self, thread: ThreadId) -> Result<ChatView, QueryError> {
+        self.with_chat(thread, ChatView::clone)
+    }
+
+    /// The thread's chat view as it was right after `sequence` (time travel).
+    pub fn chat_view_at(&self, thread: ThreadId, sequence: u64) -> Result<ChatView, QueryError> {
+        let model = self.inner.model();
+        if model.threads.get(thread).is_none() {
+            return Err(QueryError::NotFound { kind: "thread", id: thread.to_string() });
+        }
+        let at = sequence.min(model.applied);
+        Ok(chats::load(&self.inner.store, &model.write, thread, at)?.0)
+    }
+
+    /// Every event of a thread (its own and its runs'), in order: the timeline.
+    pub fn thread_events(&self, thread: ThreadId) -> Result<Vec<EventEnvelope>, QueryError> {
+        let model = self.inner.model();
+        if model.threads.get(thread).is_none() {
+            return Err(QueryError::NotFound { kind: "thread", id: thread.to_string() });
+        }
+        chats::thread_tail(&self.inner.store, &model.write, thread, 0, 0, model.applied)
+    }
+
+    /// One run, replayed from its stream.
+    pub fn run_view(&self, run: RunId) -> Result<RunView, QueryError> {
+        let events = self.inner.store.read_stream(StreamId::Run(run), 1)?;
+        if events.is_empty() {
+            return Err(QueryError::NotFound { kind: "run", id: run.to_string() });
+        }
+        let mut view = RunView::new(run);
+        events.iter().for_each(|e| view.apply_envelope(e));
+        Ok(view)
+    }
+
+    /// The file changes of a project, replayed from its stream.
+    pub fn project_files(&self, project: ProjectId) -> Result<ProjectFiles, QueryError> {
+        let events = self.inner.store.read_stream(StreamId::Project(project), 1)?;
+        if events.is_empty() {
+            return Err(QueryError::NotFound { kind: "project", id: project.to_string() });
+        }
+        let mut view = ProjectFiles::new(project);
+        events.iter().for_each(|e| view.apply_envelope(e));
+        Ok(view)
+    }
+
+    /// The events of one correlation (a run, an action), in order.
+    pub fn correlation(&self, id: Uuid) -> Result<CorrelationView, QueryError> {
+        let mut view = CorrelationView::new(id);
+        self.inner.store.read_correlation(id)?.iter().for_each(|e| view.apply_envelope(e));
+        Ok(view)
+    }
+
+    /// Stops the applier, snapshots every projection in memory and releases the store.
+    pub fn close(self) {
+        self.inner.snapshot_on_stop.store(true, Ordering::Release);
+        // Dropping the last clone stops the applier; other clones keep it running.
+    }
+}
+
+/// The write model and thread list from their snapshots plus every event since.
+fn restore(store: &EventStore) -> Result<(WriteModel, ThreadList, u64), EngineError> {
+    let write = snapshot_codec::read::<WriteModel, WriteModel>(store, GLOBAL_KEY, u64::MAX).ok().flatten();
+    let threads = snapshot_codec::read::<ThreadList, ThreadList>(store, GLOBAL_KEY, u64::MAX).ok().flatten();
+    let (mut write, mut threads, from) = match (write, threads) {
+        (Some((a, write)), Some((b, threads))) if a == b => (write, threads, a),
+        _ => (WriteModel::default(), ThreadList::new(), 0),
+    };
+    let mut applied = from;
+    store.scan(from + 1, |envelope| {
+        write.apply_envelope(&envelope);
+        threads.apply_envelope(&envelope);
+        applied = envelope.sequence;
+        std::ops::ControlFlow::Continue(())
+    })?;
+    Ok((write, threads, applied))
+}

@@ -1,0 +1,17 @@
+//! Integration tests of the event store, each on a real redb file in a temporary directory.
+
+mod append;
+mod blobs;
+mod concurrency;
+mod crash;
+mod encoding;
+mod export;
+mod fixture;
+mod idempotency;
+mod reads;
+mod snapshots;
+mod stats;
+mod subscription;
+mod support;
+mod upgrade;
+mod verify;
