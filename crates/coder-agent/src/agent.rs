@@ -293,6 +293,9 @@ impl Agent {
             if let Some(status) = status.filter(|s| s.is_final()) {
                 let _no_listeners = shared.live.send(LiveEvent::RunEnded { run_id, status });
             }
+            // Let go of the engine before saying the runner is done: whoever waited may close it.
+            drop(ctx);
+            drop(shared);
             let _ = done_tx.send(true);
         });
     }

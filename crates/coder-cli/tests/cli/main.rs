@@ -1,5 +1,6 @@
 //! The `coder` binary, driven as a person or a script would: real processes, real stores.
 
+mod agent;
 mod commands;
 mod crash;
 
