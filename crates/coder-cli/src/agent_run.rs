@@ -97,10 +97,15 @@ async fn session(
     let run = agent.send_message(thread, &options.message).await?;
     eprintln!("run:      {run}\n");
     let mut shown = Shown::default();
+    let mut speaking: Option<coder_domain::MessageId> = None;
     loop {
         tokio::select! {
             event = live.recv() => match event {
-                Ok(LiveEvent::TextDelta { text, .. }) => {
+                Ok(LiveEvent::TextDelta { text, message_id, .. }) => {
+                    if speaking.is_some_and(|m| m != message_id) {
+                        println!("\n");
+                    }
+                    speaking = Some(message_id);
                     print!("{text}");
                     let _ = std::io::stdout().flush();
                 }
@@ -225,15 +230,15 @@ async fn decide(
         agent.approve(run, step, Approver::Policy { rule }).await?;
         return Ok(());
     }
-    if !std::io::stdin().is_terminal() && auto.is_empty() {
-        eprintln!("    waiting for approval: no terminal to ask on; answer it in the app, or pass --approve");
-    }
     eprintln!(
         "\n  ? {tool} wants to run with:\n{}",
         indent(&serde_json::to_string_pretty(input).unwrap_or_default())
     );
     eprint!("  Approve? [y]es / [n]o / [a]lways for {tool} in this project: ");
     let _ = std::io::stderr().flush();
+    if !std::io::stdin().is_terminal() {
+        eprintln!("(reading the answer from standard input)");
+    }
     let answer = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).map(|_| line)
