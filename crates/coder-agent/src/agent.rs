@@ -158,6 +158,7 @@ impl Agent {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&run_id)
+            .filter(|a| !*a.done.borrow())
             .map(|a| a.cancel.clone());
         match token {
             Some(token) => {
@@ -262,24 +263,22 @@ impl Agent {
     }
 
     fn ensure_runner(&self, run_id: RunId) {
-        let running = {
-            let active = self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
-            active.get(&run_id).is_some_and(|a| !*a.done.borrow())
-        };
-        if !running {
-            let correlation = self.run_ctx(run_id).correlation_id.unwrap_or_else(Uuid::now_v7);
-            self.spawn(run_id, correlation);
-        }
+        let correlation = self.run_ctx(run_id).correlation_id.unwrap_or_else(Uuid::now_v7);
+        self.spawn(run_id, correlation);
     }
 
+    /// Starts a runner for the run unless one is running already: checked and registered under
+    /// one lock, so two approvals at once cannot start two runners (and run a tool twice).
     fn spawn(&self, run_id: RunId, correlation: Uuid) {
         let cancel = CancellationToken::new();
         let (done_tx, done_rx) = tokio::sync::watch::channel(false);
-        self.shared
-            .active
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(run_id, Active { cancel: cancel.clone(), tools: HashMap::new(), done: done_rx });
+        {
+            let mut active = self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
+            if active.get(&run_id).is_some_and(|a| !*a.done.borrow()) {
+                return;
+            }
+            active.insert(run_id, Active { cancel: cancel.clone(), tools: HashMap::new(), done: done_rx });
+        }
         let shared = self.shared.clone();
         tokio::spawn(async move {
             let cause =
@@ -288,6 +287,7 @@ impl Agent {
                 RunContext { shared: shared.clone(), run_id, correlation, cancel, cause: Mutex::new(cause) };
             if let Err(e) = runner::drive(&ctx).await {
                 tracing::error!(%run_id, error = %e, "the run stopped on an error");
+                runner::fail_after_error(&ctx, &e.to_string()).await;
             }
             let status = shared.engine.with_state(|s| s.runs.get(&run_id).map(|r| r.status));
             if let Some(status) = status.filter(|s| s.is_final()) {

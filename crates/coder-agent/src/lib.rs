@@ -18,5 +18,5 @@ pub mod watcher;
 
 pub use agent::{Agent, AgentError, LiveEvent};
 pub use runner::META_REASON;
-pub use settings::{Prices, ProviderKind, Settings};
+pub use settings::{Prices, ProviderKind, Settings, SettingsError};
 pub use watcher::ProjectWatcher;

@@ -475,6 +475,49 @@ async fn finish(ctx: &RunContext, status: RunStatus, reason: Option<&str>) -> Re
     Ok(())
 }
 
+/// Ends a run whose runner hit an error it cannot go on from, as honestly as the log allows:
+/// the thread's streaming messages complete (interrupted), open tool uses fail, open steps fail,
+/// and the run fails with the error as its reason. Each step is best effort.
+pub(crate) async fn fail_after_error(ctx: &RunContext, reason: &str) {
+    let Ok(thread_id) = ctx.thread() else { return };
+    let (streaming, tools) = ctx.shared.engine.with_state(|s| {
+        let mut streaming: Vec<(MessageId, String)> = s
+            .messages
+            .values()
+            .filter(|m| m.streaming && m.thread_id == thread_id)
+            .map(|m| (m.id, m.content.clone()))
+            .collect();
+        streaming.sort();
+        let mut tools: Vec<ToolUseId> = s
+            .tool_uses
+            .values()
+            .filter(|t| t.run_id == ctx.run_id && !t.status.is_final())
+            .map(|t| t.id)
+            .collect();
+        tools.sort();
+        (streaming, tools)
+    });
+    for (message_id, final_content) in streaming {
+        let complete = Command::CompleteMessage { thread_id, message_id, final_content };
+        let _best_effort = ctx.dispatch_with(complete, ctx.ctx_with(META_INTERRUPTED, "true")).await;
+    }
+    for tool_use_id in tools {
+        let _best_effort =
+            ctx.dispatch(Command::FailToolUse { tool_use_id, error: reason.to_string() }).await;
+    }
+    let steps: Vec<StepId> = ctx.shared.engine.with_state(|s| {
+        s.runs.get(&ctx.run_id).map_or_else(Vec::new, |r| {
+            r.steps.iter().filter(|st| !st.status.is_final()).map(|st| st.id).collect()
+        })
+    });
+    for step_id in steps {
+        let _best_effort = close_step(ctx, step_id, StepResult::Failed { error: reason.to_string() }).await;
+    }
+    if let Err(e) = finish(ctx, RunStatus::Failed, Some(reason)).await {
+        tracing::error!(run_id = %ctx.run_id, error = %e, "could not record the run's failure; the next start will");
+    }
+}
+
 /// Records the cancellation of the run (open tool uses and steps with it).
 async fn cancel_run(ctx: &RunContext) -> Result<(), RunError> {
     let open =

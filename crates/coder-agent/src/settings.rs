@@ -9,6 +9,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::provider::Usage;
 
+/// Reading or writing `settings.json` failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    #[error("{path} is not valid settings: {reason}")]
+    Invalid { path: String, reason: String },
+    #[error("cannot access {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
 /// The settings file's name inside the data directory.
 pub const SETTINGS_FILE: &str = "settings.json";
 
@@ -85,25 +95,26 @@ impl Settings {
     }
 
     /// Reads `settings.json` from the data directory; the defaults when it is missing.
-    pub fn load(data_dir: &Path) -> Result<Self, String> {
+    pub fn load(data_dir: &Path) -> Result<Self, SettingsError> {
         let path = data_dir.join(SETTINGS_FILE);
+        let shown = path.display().to_string();
         match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                serde_json::from_str(&text).map_err(|e| format!("{} is not valid: {e}", path.display()))
-            }
+            Ok(text) => serde_json::from_str(&text)
+                .map_err(|e| SettingsError::Invalid { path: shown, reason: e.to_string() }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            Err(source) => Err(SettingsError::Io { path: shown, source }),
         }
     }
 
     /// Writes `settings.json` atomically (write a temporary file, then rename).
-    pub fn save(&self, data_dir: &Path) -> Result<(), String> {
-        std::fs::create_dir_all(data_dir).map_err(|e| e.to_string())?;
+    pub fn save(&self, data_dir: &Path) -> Result<(), SettingsError> {
         let path = data_dir.join(SETTINGS_FILE);
+        let io = |source| SettingsError::Io { path: path.display().to_string(), source };
+        std::fs::create_dir_all(data_dir).map_err(io)?;
         let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(&tmp, text).map_err(|e| e.to_string())?;
-        std::fs::rename(&tmp, &path).map_err(|e| e.to_string())
+        let text = serde_json::to_string_pretty(self).expect("settings always serialize");
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)
     }
 
     /// The environment variable holding this provider's API key.

@@ -17,12 +17,18 @@ const FILE_LIMIT: u64 = 1024 * 1024;
 /// Tracking stops after this many bytes in all.
 const TOTAL_LIMIT: u64 = 64 * 1024 * 1024;
 
-/// Path relative to the root (with `/`) → content.
-pub type Tree = BTreeMap<String, Vec<u8>>;
+/// The project's tracked files: path relative to the root (with `/`) → content, and the paths
+/// that were seen but not read (too large, or past the total budget) — their content is unknown,
+/// so a comparison must not take their absence for a deletion or their presence for a creation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tree {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub skipped: std::collections::BTreeSet<String>,
+}
 
 /// Reads the project's tracked files.
 pub fn read(root: &Path) -> Tree {
-    let mut tree = Tree::new();
+    let mut tree = Tree::default();
     let mut total = 0u64;
     let walker = ignore::WalkBuilder::new(root).hidden(true).require_git(false).follow_links(false).build();
     for entry in walker.flatten() {
@@ -30,24 +36,33 @@ pub fn read(root: &Path) -> Tree {
             continue;
         }
         let Ok(meta) = entry.metadata() else { continue };
-        if meta.len() > FILE_LIMIT || total + meta.len() > TOTAL_LIMIT {
-            continue;
-        }
         let Ok(relative) = entry.path().strip_prefix(root) else { continue };
         let Some(relative) = relative.to_str() else { continue };
-        if let Ok(bytes) = std::fs::read(entry.path()) {
-            total += bytes.len() as u64;
-            tree.insert(relative.replace(std::path::MAIN_SEPARATOR, "/"), bytes);
+        let relative = relative.replace(std::path::MAIN_SEPARATOR, "/");
+        if meta.len() > FILE_LIMIT || total + meta.len() > TOTAL_LIMIT {
+            tree.skipped.insert(relative);
+            continue;
+        }
+        match std::fs::read(entry.path()) {
+            Ok(bytes) => {
+                total += bytes.len() as u64;
+                tree.files.insert(relative, bytes);
+            }
+            Err(_) => {
+                tree.skipped.insert(relative);
+            }
         }
     }
     tree
 }
 
-/// Every file that differs between two reads: created, modified or deleted.
+/// Every file that differs between two reads: created, modified or deleted. Paths either read
+/// skipped are left out: what happened to them is unknown.
 pub fn diff(before: &Tree, after: &Tree) -> Vec<FileWrite> {
+    let unknown = |path: &String| before.skipped.contains(path) || after.skipped.contains(path);
     let mut writes = Vec::new();
-    for (path, old) in before {
-        match after.get(path) {
+    for (path, old) in before.files.iter().filter(|(p, _)| !unknown(p)) {
+        match after.files.get(path) {
             Some(new) if new == old => {}
             Some(new) => writes.push(FileWrite {
                 path: path.clone(),
@@ -57,10 +72,32 @@ pub fn diff(before: &Tree, after: &Tree) -> Vec<FileWrite> {
             None => writes.push(FileWrite { path: path.clone(), before: Some(old.clone()), after: None }),
         }
     }
-    for (path, new) in after {
-        if !before.contains_key(path) {
+    for (path, new) in after.files.iter().filter(|(p, _)| !unknown(p)) {
+        if !before.files.contains_key(path) {
             writes.push(FileWrite { path: path.clone(), before: None, after: Some(new.clone()) });
         }
     }
     writes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_too_large_to_read_are_neither_created_nor_deleted() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let big = vec![b'x'; FILE_LIMIT as usize + 1];
+        std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+        std::fs::write(dir.path().join("small.txt"), "a").unwrap();
+        let before = read(dir.path());
+        assert!(before.skipped.contains("big.bin"));
+        // The big file shrinks under the limit: its old content is unknown, so no change is
+        // claimed for it; the small file's change is.
+        std::fs::write(dir.path().join("big.bin"), "now small").unwrap();
+        std::fs::write(dir.path().join("small.txt"), "b").unwrap();
+        let writes = diff(&before, &read(dir.path()));
+        let paths: Vec<&str> = writes.iter().map(|w| w.path.as_str()).collect();
+        assert_eq!(paths, ["small.txt"]);
+    }
 }

@@ -118,8 +118,8 @@ async fn settle(
             .collect();
         for write in &changed {
             match &write.after {
-                Some(bytes) => base.insert(write.path.clone(), bytes.clone()),
-                None => base.remove(&write.path),
+                Some(bytes) => base.files.insert(write.path.clone(), bytes.clone()),
+                None => base.files.remove(&write.path),
             };
         }
         changed
@@ -137,7 +137,15 @@ async fn settle(
     }
     let run = running_run(engine, project);
     if let Err(e) = changes::record(engine, project, run, &writes, &DispatchContext::default()).await {
-        tracing::warn!(error = %e, "a file change seen by the watcher was not recorded");
+        tracing::warn!(error = %e, "a file change seen by the watcher was not recorded; it is retried with the next change");
+        // Put the baseline back, so the next look at these files sees the change again.
+        let mut base = baseline.lock().unwrap_or_else(|e| e.into_inner());
+        for write in writes {
+            match write.before {
+                Some(bytes) => base.files.insert(write.path, bytes),
+                None => base.files.remove(&write.path),
+            };
+        }
     }
 }
 

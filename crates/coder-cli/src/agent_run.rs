@@ -41,7 +41,7 @@ pub fn open_engine(data_dir: &Path, recover: bool) -> Result<Engine, Failure> {
 }
 
 pub fn run(data_dir: &Path, options: RunOptions) -> Result<(), Failure> {
-    let mut settings = Settings::load(data_dir).map_err(Failure::new)?;
+    let mut settings = Settings::load(data_dir)?;
     if let Some(kind) = options.provider {
         settings.provider = kind;
     }

@@ -11,10 +11,9 @@ pub fn run(data_dir: &Path, json: bool, scale: f64, work_dir: Option<&Path>) -> 
     if !(scale > 0.0 && scale <= 1.0) {
         return Err(Failure::new("--scale must be more than 0 and at most 1"));
     }
-    let work_dir = match work_dir {
-        Some(dir) => dir.to_path_buf(),
-        None => data_dir.join(format!("bench-{}", std::process::id())),
-    };
+    // Always a folder of its own, removed afterwards: never the folder the person named.
+    let parent = work_dir.unwrap_or(data_dir);
+    let work_dir = parent.join(format!("coder-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work_dir)?;
     let options = BenchOptions {
         scale,

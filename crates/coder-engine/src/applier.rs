@@ -57,6 +57,12 @@ async fn follow(inner: &Inner, from: u64) {
         let mut batch = match first {
             Ok(Some(envelope)) => vec![envelope],
             Ok(None) => return,
+            Err(e @ coder_store::ReadError::Decode { .. }) => {
+                // A record that cannot be decoded will not decode on a retry either: stop, so
+                // dispatches waiting to be applied are told instead of waiting forever.
+                tracing::error!(error = %e, "cannot apply the log; the engine stops");
+                return;
+            }
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the log; retrying");
                 tokio::time::sleep(Duration::from_millis(200)).await;

@@ -228,21 +228,46 @@ impl Writer {
             let mut tables = Tables::open(&txn).map_err(storage)?;
             let mut wrote_events = false;
             for request in requests.by_ref() {
+                // A storage failure dooms the whole transaction; the failing request's caller
+                // is kept in `answers` so that it, too, is told why.
                 let answer = match request {
-                    Request::Append(req, reply) => {
-                        let result = self.stage_append(&mut tables, staged, req)?;
-                        wrote_events |= result.is_ok();
-                        Answer::Append(reply, result)
-                    }
+                    Request::Append(req, reply) => match self.stage_append(&mut tables, staged, req) {
+                        Ok(result) => {
+                            wrote_events |= result.is_ok();
+                            Answer::Append(reply, result)
+                        }
+                        Err(e) => {
+                            answers.push(Answer::Append(reply, Err(AppendError::Closed)));
+                            return Err(e);
+                        }
+                    },
                     Request::Import(envelopes, blobs, reply) => {
-                        let result = self.stage_import(&mut tables, staged, envelopes, &blobs)?;
-                        wrote_events |= result.is_ok();
-                        Answer::Import(reply, result)
+                        match self.stage_import(&mut tables, staged, envelopes, &blobs) {
+                            Ok(result) => {
+                                wrote_events |= result.is_ok();
+                                Answer::Import(reply, result)
+                            }
+                            Err(e) => {
+                                answers.push(Answer::Import(reply, Err(AppendError::Closed)));
+                                return Err(e);
+                            }
+                        }
                     }
-                    Request::Blobs(blobs, reply) => Answer::Blobs(reply, put_blobs(&mut tables, &blobs)?),
+                    Request::Blobs(blobs, reply) => match put_blobs(&mut tables, &blobs) {
+                        Ok(hashes) => Answer::Blobs(reply, hashes),
+                        Err(e) => {
+                            answers.push(Answer::Blobs(reply, Vec::new()));
+                            return Err(e);
+                        }
+                    },
                     Request::Snapshot(write, reply) => {
-                        snapshots::stage(&mut tables.snapshots, &write).map_err(storage)?;
-                        Answer::Snapshot(reply)
+                        match snapshots::stage(&mut tables.snapshots, &write) {
+                            Ok(()) => Answer::Snapshot(reply),
+                            Err(e) => {
+                                answers.push(Answer::Snapshot(reply));
+                                return Err(storage(e));
+                            }
+                        }
                     }
                 };
                 answers.push(answer);

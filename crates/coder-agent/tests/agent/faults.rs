@@ -74,3 +74,35 @@ async fn an_unreachable_provider_fails_the_run() {
     let done = finished(&w.engine, run).await;
     assert_eq!(done.status, RunStatus::Failed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_call_the_log_refuses_fails_the_run_instead_of_hanging() {
+    use coder_agent::provider::{ModelEvent, StopReason, ToolCall};
+    let w = World::new().await;
+    let huge = "x".repeat(limits::TOOL_INPUT_BYTES + 10);
+    let server = ScriptServer::openai([Turn::reply(vec![
+        ModelEvent::ToolCall(ToolCall {
+            id: "c".into(),
+            name: "write_file".into(),
+            input: serde_json::json!({"path": "a", "content": huge}),
+        }),
+        ModelEvent::Stop(StopReason::ToolUse),
+    ])])
+    .unwrap();
+    let agent = w.agent(&server);
+    let run = agent.send_message(w.thread, "Write a lot").await.unwrap();
+    let done = finished(&w.engine, run).await;
+    assert_eq!(done.status, RunStatus::Failed, "the runner's error ends the run");
+    assert!(done.steps.iter().all(|s| s.status.is_final()), "no step is left open");
+    let reason = w
+        .engine
+        .store()
+        .read_stream(StreamId::Run(run), 1)
+        .unwrap()
+        .last()
+        .unwrap()
+        .metadata
+        .get(META_REASON)
+        .cloned();
+    assert!(reason.unwrap_or_default().contains("too large"), "the reason says why");
+}
