@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use coder_domain::{ChatView, EventEnvelope, Projection, StreamId, ThreadId};
+use coder_domain::{ChatView, EventEnvelope, Projection, RunId, StreamId, ThreadId};
 use coder_store::EventStore;
 use serde::{Deserialize, Serialize};
 
@@ -82,11 +82,26 @@ impl ChatCache {
     }
 }
 
+/// A thread's runs with the sequence of each one's latest event: what a tail read needs from the
+/// write model, copied out so that the read itself happens without the engine's lock.
+pub(crate) type ThreadRuns = Vec<(RunId, u64)>;
+
+/// The runs of `thread` as the write model knows them now.
+pub(crate) fn runs_of(write: &WriteModel, thread: ThreadId) -> ThreadRuns {
+    write
+        .thread_runs
+        .get(&thread)
+        .into_iter()
+        .flatten()
+        .map(|run| (*run, write.run_last_sequence.get(run).copied().unwrap_or(0)))
+        .collect()
+}
+
 /// The thread's events with `after < sequence <= upto`, in order. `thread_version` is the
 /// thread stream's version at `after`.
 pub(crate) fn thread_tail(
     store: &EventStore,
-    write: &WriteModel,
+    runs: &ThreadRuns,
     thread: ThreadId,
     after: u64,
     thread_version: u64,
@@ -97,8 +112,8 @@ pub(crate) fn thread_tail(
         .into_iter()
         .filter(|s| *s > after && *s <= upto)
         .collect();
-    for run in write.thread_runs.get(&thread).into_iter().flatten() {
-        if write.run_last_sequence.get(run).is_some_and(|last| *last > after) {
+    for (run, last) in runs {
+        if *last > after {
             sequences.extend(
                 store
                     .stream_sequences(StreamId::Run(*run), 1)?
@@ -115,7 +130,7 @@ pub(crate) fn thread_tail(
 /// Returns the view and the thread stream version it includes.
 pub(crate) fn load(
     store: &EventStore,
-    write: &WriteModel,
+    runs: &ThreadRuns,
     thread: ThreadId,
     at: u64,
 ) -> Result<(ChatView, u64), QueryError> {
@@ -125,7 +140,7 @@ pub(crate) fn load(
             Some((sequence, snapshot)) => (sequence, snapshot.thread_version, snapshot.view),
             None => (0, 0, ChatView::new(thread)),
         };
-    for envelope in thread_tail(store, write, thread, after, thread_version, at)? {
+    for envelope in thread_tail(store, runs, thread, after, thread_version, at)? {
         view.apply_envelope(&envelope);
         if envelope.stream == StreamId::Thread(thread) {
             thread_version = envelope.stream_version;

@@ -287,15 +287,42 @@ impl Engine {
         self.inner.model().threads.get(id).cloned()
     }
 
-    /// Reads a thread's chat view, loading it into the cache if needed.
-    pub fn with_chat<R>(&self, thread: ThreadId, f: impl FnOnce(&ChatView) -> R) -> Result<R, QueryError> {
-        let mut model = self.inner.model();
+    /// What a read of a thread's events needs, copied out under the lock: the runs of the thread
+    /// and the sequence applied so far. The read itself then runs without the lock, so the
+    /// applier (and every dispatch waiting on it) is never held up by a long thread's disk read.
+    fn thread_read(&self, thread: ThreadId) -> Result<(chats::ThreadRuns, u64), QueryError> {
+        let model = self.inner.model();
         if model.threads.get(thread).is_none() {
             return Err(QueryError::NotFound { kind: "thread", id: thread.to_string() });
         }
+        Ok((chats::runs_of(&model.write, thread), model.applied))
+    }
+
+    /// Reads a thread's chat view, loading it into the cache if needed.
+    pub fn with_chat<R>(&self, thread: ThreadId, f: impl FnOnce(&ChatView) -> R) -> Result<R, QueryError> {
+        {
+            let mut model = self.inner.model();
+            if let Some(chat) = model.chats.get_mut(thread) {
+                return Ok(f(&chat.view));
+            }
+        }
+        // Load outside the lock, as of the sequence applied when we looked…
+        let (runs, loaded_at) = self.thread_read(thread)?;
+        let (mut view, mut version) = chats::load(&self.inner.store, &runs, thread, loaded_at)?;
+        let mut model = self.inner.model();
         if model.chats.get_mut(thread).is_none() {
-            let applied = model.applied;
-            let (view, version) = chats::load(&self.inner.store, &model.write, thread, applied)?;
+            // …then catch up with what the applier applied meanwhile (usually nothing).
+            if model.applied > loaded_at {
+                let runs = chats::runs_of(&model.write, thread);
+                for envelope in
+                    chats::thread_tail(&self.inner.store, &runs, thread, loaded_at, version, model.applied)?
+                {
+                    view.apply_stored(&envelope);
+                    if envelope.stream == StreamId::Thread(thread) {
+                        version = envelope.stream_version;
+                    }
+                }
+            }
             if let Some((evicted, chat)) = model.chats.insert(thread, view, version) {
                 applier::queue_chat_snapshot(&mut model, evicted, &chat);
             }
@@ -311,21 +338,14 @@ impl Engine {
 
     /// The thread's chat view as it was right after `sequence` (time travel).
     pub fn chat_view_at(&self, thread: ThreadId, sequence: u64) -> Result<ChatView, QueryError> {
-        let model = self.inner.model();
-        if model.threads.get(thread).is_none() {
-            return Err(QueryError::NotFound { kind: "thread", id: thread.to_string() });
-        }
-        let at = sequence.min(model.applied);
-        Ok(chats::load(&self.inner.store, &model.write, thread, at)?.0)
+        let (runs, applied) = self.thread_read(thread)?;
+        Ok(chats::load(&self.inner.store, &runs, thread, sequence.min(applied))?.0)
     }
 
     /// Every event of a thread (its own and its runs'), in order: the timeline.
     pub fn thread_events(&self, thread: ThreadId) -> Result<Vec<EventEnvelope>, QueryError> {
-        let model = self.inner.model();
-        if model.threads.get(thread).is_none() {
-            return Err(QueryError::NotFound { kind: "thread", id: thread.to_string() });
-        }
-        chats::thread_tail(&self.inner.store, &model.write, thread, 0, 0, model.applied)
+        let (runs, applied) = self.thread_read(thread)?;
+        chats::thread_tail(&self.inner.store, &runs, thread, 0, 0, applied)
     }
 
     /// One run, replayed from its stream.
