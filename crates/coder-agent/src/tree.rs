@@ -28,9 +28,59 @@ pub struct Tree {
 
 /// Reads the project's tracked files.
 pub fn read(root: &Path) -> Tree {
+    walk(root, root)
+}
+
+/// Reads the tracked files at `relative` (one file, or a directory and everything in it) with
+/// the same rules as `read`; empty when nothing is there. A path that is hidden or ignored by the
+/// project's root `.gitignore` yields nothing.
+pub fn read_at(root: &Path, relative: &str) -> Tree {
+    if is_ignored(root, relative) {
+        return Tree::default();
+    }
+    let start = root.join(relative);
+    if !start.exists() {
+        return Tree::default();
+    }
+    walk(root, &start)
+}
+
+/// True for a path `read` never reports (see `IgnoreRules`).
+pub fn is_ignored(root: &Path, relative: &str) -> bool {
+    IgnoreRules::load(root).ignores(relative)
+}
+
+/// Which paths `read` never reports: hidden ones (any part starts with `.`, `.git` included) and
+/// those the root `.gitignore` ignores. Nested `.gitignore` files are applied by the walk itself.
+#[derive(Debug)]
+pub struct IgnoreRules {
+    root: std::path::PathBuf,
+    rules: Option<ignore::gitignore::Gitignore>,
+}
+
+impl IgnoreRules {
+    /// The rules of the project at `root` as its `.gitignore` says now.
+    pub fn load(root: &Path) -> Self {
+        let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
+        let _missing_is_fine = builder.add(root.join(".gitignore"));
+        Self { root: root.to_path_buf(), rules: builder.build().ok() }
+    }
+
+    pub fn ignores(&self, relative: &str) -> bool {
+        if relative.split('/').any(|part| part.starts_with('.')) {
+            return true;
+        }
+        self.rules.as_ref().is_some_and(|rules| {
+            let path = self.root.join(relative);
+            rules.matched_path_or_any_parents(&path, path.is_dir()).is_ignore()
+        })
+    }
+}
+
+fn walk(root: &Path, start: &Path) -> Tree {
     let mut tree = Tree::default();
     let mut total = 0u64;
-    let walker = ignore::WalkBuilder::new(root).hidden(true).require_git(false).follow_links(false).build();
+    let walker = ignore::WalkBuilder::new(start).hidden(true).require_git(false).follow_links(false).build();
     for entry in walker.flatten() {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
@@ -54,6 +104,31 @@ pub fn read(root: &Path) -> Tree {
         }
     }
     tree
+}
+
+impl Tree {
+    /// The part of the tree at `relative`: that file, or everything below that directory.
+    pub fn under(&self, relative: &str) -> Tree {
+        let inside = |p: &String| p == relative || p.starts_with(&format!("{relative}/"));
+        Tree {
+            files: self
+                .files
+                .iter()
+                .filter(|(p, _)| inside(p))
+                .map(|(p, c)| (p.clone(), c.clone()))
+                .collect(),
+            skipped: self.skipped.iter().filter(|p| inside(p)).cloned().collect(),
+        }
+    }
+
+    /// Replaces the part of the tree at `relative` with `part`.
+    pub fn replace_under(&mut self, relative: &str, part: Tree) {
+        let inside = |p: &String| p == relative || p.starts_with(&format!("{relative}/"));
+        self.files.retain(|p, _| !inside(p));
+        self.skipped.retain(|p| !inside(p));
+        self.files.extend(part.files);
+        self.skipped.extend(part.skipped);
+    }
 }
 
 /// Every file that differs between two reads: created, modified or deleted. Paths either read

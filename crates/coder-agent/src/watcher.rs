@@ -4,22 +4,24 @@
 //!
 //! It keeps the project's files (as `tree::read` sees them: gitignore rules applied, hidden
 //! files skipped) in memory as the baseline, so every change it records has the exact content
-//! before and after. File-system events are debounced: a change is recorded once the file has
-//! been quiet for `QUIET`. A change the log already knows (a tool's write, a revert) is skipped.
+//! before and after. Events for hidden or ignored paths (`.git`, `target/`, …) are dropped at
+//! once. Each remaining path is recorded once it has been quiet for `QUIET`, so a file written
+//! continuously does not hold up the others; only that path is read again, off the async
+//! threads. A change the log already knows (a tool's write, a revert) is skipped.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use coder_domain::{ContentHash, ProjectId, RunId, RunStatus};
 use coder_engine::{DispatchContext, Engine};
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::changes;
 use crate::tools::FileWrite;
-use crate::tree::{self, Tree};
+use crate::tree::{self, IgnoreRules, Tree};
 
 /// How long a path must be quiet before its change is recorded.
 pub const QUIET: Duration = Duration::from_millis(400);
@@ -43,9 +45,10 @@ impl Drop for ProjectWatcher {
 }
 
 impl ProjectWatcher {
-    /// Starts watching `root` (canonical) for `project`. Must be called inside a Tokio runtime.
+    /// Starts watching `root` (canonical) for `project`. Reads the baseline before it returns, so
+    /// every change made after is seen. Must be called inside a Tokio runtime.
     pub fn start(engine: Engine, project: ProjectId, root: PathBuf) -> Result<Self, notify::Error> {
-        let baseline = Arc::new(Mutex::new(tree::read(&root)));
+        let baseline = tree::read(&root);
         let (tx, rx) = mpsc::unbounded_channel::<PathBuf>();
         let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
             if let Ok(event) = event {
@@ -64,65 +67,72 @@ async fn follow(
     engine: Engine,
     project: ProjectId,
     root: PathBuf,
-    baseline: Arc<Mutex<Tree>>,
+    mut baseline: Tree,
     mut events: mpsc::UnboundedReceiver<PathBuf>,
 ) {
-    let mut dirty: HashSet<PathBuf> = HashSet::new();
+    let mut rules = IgnoreRules::load(&root);
+    // Relative path → when it last changed.
+    let mut pending: HashMap<String, Instant> = HashMap::new();
     loop {
-        let next = if dirty.is_empty() {
-            events.recv().await
-        } else {
-            match tokio::time::timeout(QUIET, events.recv()).await {
+        let next = match pending.values().min().map(|last| *last + QUIET) {
+            None => events.recv().await,
+            Some(deadline) => match tokio::time::timeout_at(deadline, events.recv()).await {
                 Ok(next) => next,
                 Err(_quiet) => {
-                    let paths: Vec<PathBuf> = dirty.drain().collect();
-                    settle(&engine, project, &root, &baseline, paths).await;
+                    let now = Instant::now();
+                    let due: Vec<String> = pending
+                        .iter()
+                        .filter(|(_, last)| **last + QUIET <= now)
+                        .map(|(p, _)| p.clone())
+                        .collect();
+                    pending.retain(|_, last| *last + QUIET > now);
+                    baseline = settle(&engine, project, &root, baseline, due).await;
                     continue;
                 }
-            }
+            },
         };
-        match next {
-            Some(path) => {
-                dirty.insert(path);
-            }
-            None => return,
+        let Some(path) = next else { return };
+        let Some(relative) = relative_to(&root, &path) else { continue };
+        if relative == ".gitignore" {
+            rules = IgnoreRules::load(&root);
+        }
+        if !rules.ignores(&relative) {
+            pending.insert(relative, Instant::now());
         }
     }
 }
 
-/// Records what changed at `paths` since the baseline.
+fn relative_to(root: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?.to_str()?;
+    (!relative.is_empty()).then(|| relative.replace(std::path::MAIN_SEPARATOR, "/"))
+}
+
+/// Reads `paths` again, records what changed since the baseline, and returns the new baseline.
 async fn settle(
     engine: &Engine,
     project: ProjectId,
     root: &Path,
-    baseline: &Mutex<Tree>,
-    paths: Vec<PathBuf>,
-) {
-    // Re-reading the tree applies the ignore rules exactly as the baseline did, and catches
-    // whole directories created, moved or removed at once.
-    let touched: Vec<String> = paths
-        .iter()
-        .filter_map(|p| p.strip_prefix(root).ok())
-        .filter_map(|p| p.to_str())
-        .map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"))
-        .collect();
-    if touched.is_empty() {
-        return;
-    }
-    let now = tree::read(root);
-    let writes: Vec<FileWrite> = {
-        let mut base = baseline.lock().unwrap_or_else(|e| e.into_inner());
-        let changed: Vec<FileWrite> = tree::diff(&base, &now)
-            .into_iter()
-            .filter(|w| touched.iter().any(|t| w.path == *t || w.path.starts_with(&format!("{t}/"))))
-            .collect();
-        for write in &changed {
-            match &write.after {
-                Some(bytes) => base.files.insert(write.path.clone(), bytes.clone()),
-                None => base.files.remove(&write.path),
-            };
+    baseline: Tree,
+    paths: Vec<String>,
+) -> Tree {
+    let reading_root = root.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut baseline = baseline;
+        let mut writes: Vec<FileWrite> = Vec::new();
+        for path in paths {
+            let now = tree::read_at(&reading_root, &path);
+            writes.extend(tree::diff(&baseline.under(&path), &now));
+            baseline.replace_under(&path, now);
         }
-        changed
+        (baseline, writes)
+    })
+    .await;
+    let (mut baseline, writes) = match read {
+        Ok(read) => read,
+        Err(e) => {
+            tracing::warn!(error = %e, "re-reading changed files failed; starting from a fresh baseline");
+            return tree::read(root);
+        }
     };
     // Skip what the log already knows: a tool's own write, a revert.
     let writes: Vec<FileWrite> = writes
@@ -133,20 +143,20 @@ async fn settle(
         })
         .collect();
     if writes.is_empty() {
-        return;
+        return baseline;
     }
     let run = running_run(engine, project);
     if let Err(e) = changes::record(engine, project, run, &writes, &DispatchContext::default()).await {
         tracing::warn!(error = %e, "a file change seen by the watcher was not recorded; it is retried with the next change");
         // Put the baseline back, so the next look at these files sees the change again.
-        let mut base = baseline.lock().unwrap_or_else(|e| e.into_inner());
         for write in writes {
             match write.before {
-                Some(bytes) => base.files.insert(write.path, bytes),
-                None => base.files.remove(&write.path),
+                Some(bytes) => baseline.files.insert(write.path, bytes),
+                None => baseline.files.remove(&write.path),
             };
         }
     }
+    baseline
 }
 
 /// The project's run that is executing now, if any.

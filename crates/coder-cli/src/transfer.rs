@@ -4,6 +4,8 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
+use coder_store::STORE_FILE;
+
 use crate::open;
 use crate::progress::Progress;
 use crate::Failure;
@@ -32,13 +34,42 @@ pub fn export(data_dir: &Path, out: Option<&Path>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Imports into a store file of its own next to the real one, and moves it into place only once
+/// every event is in: an import that fails halfway (a full disk, say) leaves nothing behind.
 pub fn import(data_dir: &Path, file: &Path) -> Result<(), Failure> {
     let input = File::open(file).map_err(|e| Failure::new(format!("cannot open {}: {e}", file.display())))?;
-    let store = open::store(data_dir)?;
-    let mut progress = Progress::new("importing");
-    let last = coder_store::import(&store, &mut BufReader::new(input), &mut |d, t| progress.update(d, t))?;
-    eprintln!("imported {last} events");
-    Ok(())
+    let target = data_dir.join(STORE_FILE);
+    if target.exists() {
+        // Refuses a store that holds events, with the store's own message.
+        let existing = open::store(data_dir)?;
+        let events = existing.last_sequence();
+        existing.close();
+        if events > 0 {
+            return Err(coder_store::ImportError::NotEmpty(events).into());
+        }
+    }
+    let staging = data_dir.join(format!("{STORE_FILE}.importing-{}", std::process::id()));
+    let _ = std::fs::remove_file(&staging);
+    let result = (|| {
+        let store = coder_store::EventStore::open(&staging)?;
+        let mut progress = Progress::new("importing");
+        let last =
+            coder_store::import(&store, &mut BufReader::new(input), &mut |d, t| progress.update(d, t))?;
+        store.close();
+        Ok::<u64, Failure>(last)
+    })();
+    match result {
+        Ok(last) => {
+            std::fs::rename(&staging, &target)
+                .map_err(|e| Failure::new(format!("cannot move the imported store into place: {e}")))?;
+            eprintln!("imported {last} events");
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging);
+            Err(e)
+        }
+    }
 }
 
 pub fn verify(data_dir: &Path, json: bool) -> Result<(), Failure> {

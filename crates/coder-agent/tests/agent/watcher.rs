@@ -67,3 +67,41 @@ async fn changes_while_a_run_executes_are_attributed_to_it() {
     assert_eq!(changes[0].run_id, Some(run), "attributed to the executing run");
     assert!(matches!(changes[0].change_type, FileChangeType::Created { .. }));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_written_continuously_does_not_hold_up_the_others() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let w = World::new().await;
+    let root = w.project_dir.path().canonicalize().unwrap();
+    let _watcher = ProjectWatcher::start(w.engine.clone(), w.project, root.clone()).unwrap();
+    let writing = Arc::new(AtomicBool::new(true));
+    let busy = {
+        let (root, writing) = (root.clone(), writing.clone());
+        tokio::spawn(async move {
+            for i in 0..100 {
+                std::fs::write(root.join("busy.log"), format!("line {i}\n")).unwrap();
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            writing.store(false, Ordering::SeqCst);
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    std::fs::write(root.join("quiet.txt"), "written once\n").unwrap();
+    let mut recorded = false;
+    for _ in 0..200 {
+        let paths: Vec<String> = w
+            .engine
+            .project_files(w.project)
+            .map(|f| f.newest_first().map(|c| c.path.clone()).collect())
+            .unwrap_or_default();
+        if paths.iter().any(|p| p == "quiet.txt") {
+            recorded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(recorded, "the quiet file is recorded");
+    assert!(writing.load(Ordering::SeqCst), "while the busy file is still being written");
+    busy.abort();
+}

@@ -111,3 +111,19 @@ fn clear_messages_for_a_missing_locked_or_newer_store() {
     assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
     assert_eq!(std::fs::read(dir.path().join(STORE_FILE)).unwrap(), before, "and is never rewritten");
 }
+
+#[test]
+fn a_failed_import_leaves_nothing_behind() {
+    let dir = seeded();
+    let export = dir.path().join("export.jsonl");
+    assert!(coder(dir.path(), &["export", "--out", export.to_str().unwrap()]).status.success());
+    let mut text = std::fs::read_to_string(&export).unwrap();
+    text.push_str("{\"not\": \"an envelope\"}\n");
+    std::fs::write(&export, text).unwrap();
+    let target = TempDir::new().unwrap();
+    let out = coder(target.path(), &["import", export.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("line"), "the refusal names the line: {}", stderr(&out));
+    let left: Vec<_> = std::fs::read_dir(target.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "no store and no half-imported file is left: {left:?}");
+}
