@@ -26,13 +26,19 @@ struct ChatSnapshotRef<'a> {
     view: &'a ChatView,
 }
 
-pub(crate) fn spawn(inner: Arc<Inner>, from: u64) -> JoinHandle<()> {
+/// Starts the applier: it loads the write model, then follows the log. `ready_when_loaded` says
+/// whether loading makes the engine ready (no start-up recovery to wait for).
+pub(crate) fn spawn(inner: Arc<Inner>, ready_when_loaded: bool) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("coder-engine-applier".into())
         .spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             match runtime {
                 Ok(runtime) => runtime.block_on(async {
+                    let Some(from) = load(&inner) else { return };
+                    if ready_when_loaded {
+                        inner.ready.advance(1);
+                    }
                     follow(&inner, from).await;
                     let clean = inner.snapshot_on_stop.load(std::sync::atomic::Ordering::Acquire);
                     if clean && inner.store.read_only_reason().is_none() {
@@ -43,8 +49,29 @@ pub(crate) fn spawn(inner: Arc<Inner>, from: u64) -> JoinHandle<()> {
                 Err(e) => tracing::error!(error = %e, "cannot start the applier"),
             }
             inner.cursor.stop();
+            inner.loaded.stop();
+            inner.ready.stop();
         })
         .expect("spawning the applier thread")
+}
+
+/// Loads the write model into the engine; returns the first sequence to follow from.
+fn load(inner: &Inner) -> Option<u64> {
+    match crate::engine::restore_write(&inner.store) {
+        Ok((write, applied)) => {
+            let mut model = inner.model();
+            model.write = write;
+            model.applied = applied;
+            drop(model);
+            inner.cursor.advance(applied);
+            inner.loaded.advance(1);
+            Some(applied + 1)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load the write model; the engine stops");
+            None
+        }
+    }
 }
 
 async fn follow(inner: &Inner, from: u64) {
@@ -108,9 +135,13 @@ async fn save(inner: &Inner, writes: Vec<SnapshotWrite>) {
 fn apply(inner: &Inner, model: &mut Model, envelope: &EventEnvelope, changes: &mut Vec<ViewChange>) {
     let config = &inner.config;
     model.write.apply_envelope(envelope);
-    if let Some(thread) = model.threads.apply(&envelope.event) {
-        if let Some(summary) = model.threads.get(thread) {
-            changes.push(ViewChange::ThreadSummary { summary: summary.clone() });
+    // The thread list was restored before the write model and may already include this event.
+    if envelope.sequence > model.threads_applied {
+        model.threads_applied = envelope.sequence;
+        if let Some(thread) = model.threads.apply(&envelope.event) {
+            if let Some(summary) = model.threads.get(thread) {
+                changes.push(ViewChange::ThreadSummary { summary: summary.clone() });
+            }
         }
     }
     model.applied = envelope.sequence;
@@ -164,10 +195,9 @@ pub(crate) fn queue_chat_snapshot(model: &mut Model, thread: ThreadId, chat: &Ca
 }
 
 fn global_snapshots(model: &Model) -> Vec<SnapshotWrite> {
-    let sequence = model.applied;
     [
-        snapshot_codec::write::<WriteModel, _>(GLOBAL_KEY, sequence, &model.write),
-        snapshot_codec::write::<ThreadList, _>(GLOBAL_KEY, sequence, &model.threads),
+        snapshot_codec::write::<WriteModel, _>(GLOBAL_KEY, model.applied, &model.write),
+        snapshot_codec::write::<ThreadList, _>(GLOBAL_KEY, model.threads_applied, &model.threads),
     ]
     .into_iter()
     .flatten()

@@ -70,7 +70,10 @@ pub(crate) struct Model {
     pub write: WriteModel,
     pub threads: ThreadList,
     pub chats: ChatCache,
+    /// The last sequence applied to the write model and the chat views.
     pub applied: u64,
+    /// The last sequence the thread list includes (it is restored before the write model).
+    pub threads_applied: u64,
     pub since_global_snapshot: u64,
     /// Snapshots serialized under the lock, written by the applier after it releases it.
     pub pending_snapshots: Vec<coder_store::SnapshotWrite>,
@@ -80,6 +83,11 @@ pub(crate) struct Inner {
     pub store: EventStore,
     pub model: Mutex<Model>,
     pub cursor: AppliedCursor,
+    /// Reaches 1 once the write model is loaded.
+    pub loaded: AppliedCursor,
+    /// Reaches 1 once the write model is loaded and start-up recovery is done: what every
+    /// operation but the thread list waits for.
+    pub ready: Arc<AppliedCursor>,
     pub changes: broadcast::Sender<ViewChange>,
     pub config: EngineConfig,
     pub stop: Notify,
@@ -99,7 +107,12 @@ impl Inner {
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
-    _lifetime: Arc<Lifetime>,
+    /// Shared by every handle given out; `None` for the recovery's own handle, so that it does
+    /// not keep the engine open once everyone else has let go.
+    _lifetime: Option<Arc<Lifetime>>,
+    /// Whether operations wait for `ready`; false only for the recovery's own handle, which
+    /// runs before the engine is ready.
+    gated: bool,
 }
 
 /// Stops the applier when the last `Engine` clone goes away. The applier holds `Inner`, so
@@ -129,21 +142,26 @@ impl Engine {
         Self::open_with(data_dir, EngineConfig::default())
     }
 
-    /// Opens the store in `data_dir`, restores the projections from their snapshots plus the
-    /// events since, starts the applier and, unless the store is read-only, recovers what a
-    /// crash left unfinished.
+    /// Opens the store in `data_dir` and restores the thread list (its snapshot plus the events
+    /// since), then returns: the thread list can be shown at once. The write model loads in the
+    /// background, and then — unless the store is read-only — start-up recovery finishes what a
+    /// crash left unfinished; every other operation waits until both are done.
     pub fn open_with(data_dir: impl AsRef<Path>, config: EngineConfig) -> Result<Self, EngineError> {
         let path: PathBuf = data_dir.as_ref().join(STORE_FILE);
         let store = EventStore::open(&path)?;
-        let (write, threads, applied) = restore(&store)?;
+        let (threads, threads_applied) = restore_threads(&store)?;
         let (changes, _) = broadcast::channel(8192);
+        let recover = config.recover && store.read_only_reason().is_none();
         let inner = Arc::new(Inner {
-            cursor: AppliedCursor::new(applied),
+            cursor: AppliedCursor::new(0),
+            loaded: AppliedCursor::new(0),
+            ready: Arc::new(AppliedCursor::new(0)),
             model: Mutex::new(Model {
-                write,
+                write: WriteModel::default(),
                 threads,
                 chats: ChatCache::new(config.chat_cache_size),
-                applied,
+                applied: 0,
+                threads_applied,
                 since_global_snapshot: 0,
                 pending_snapshots: Vec::new(),
             }),
@@ -154,19 +172,44 @@ impl Engine {
             snapshot_on_stop: AtomicBool::new(false),
             applier: Mutex::new(None),
         });
-        let handle = applier::spawn(inner.clone(), applied + 1);
+        let handle = applier::spawn(inner.clone(), !recover);
         *inner.applier.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
-        let engine = Self { _lifetime: Arc::new(Lifetime { inner: inner.clone() }), inner };
-        if engine.inner.config.recover && engine.read_only_reason().is_none() {
-            // Dispatching waits on the applier; a thread of its own keeps this usable from
-            // inside an async runtime too.
-            let worker = engine.clone();
-            std::thread::spawn(move || recovery::recover(&worker))
-                .join()
-                .map_err(|_| EngineError::Recovery("recovery panicked".into()))?
+        let engine =
+            Self { _lifetime: Some(Arc::new(Lifetime { inner: inner.clone() })), inner, gated: true };
+        if recover {
+            // Recovery dispatches, which waits on the applier: a thread of its own, with a
+            // handle that does not wait for the readiness it is there to bring about.
+            let worker = Self { inner: engine.inner.clone(), _lifetime: None, gated: false };
+            std::thread::Builder::new()
+                .name("coder-engine-recovery".into())
+                .spawn(move || {
+                    if worker.inner.loaded.wait_blocking(1) {
+                        if let Err(e) = recovery::recover(&worker) {
+                            tracing::error!(error = %e, "start-up recovery failed; unfinished work stays as it was");
+                        }
+                    }
+                    // Let go of the engine before saying it is ready: whoever waited may close it.
+                    let ready = worker.inner.ready.clone();
+                    drop(worker);
+                    ready.advance(1);
+                })
                 .map_err(|e| EngineError::Recovery(e.to_string()))?;
         }
         Ok(engine)
+    }
+
+    /// Waits until the engine is ready (write model loaded, recovery done).
+    fn wait_ready(&self) {
+        if self.gated {
+            self.inner.ready.wait_blocking(1);
+        }
+    }
+
+    /// Async `wait_ready`.
+    async fn wait_ready_async(&self) {
+        if self.gated {
+            self.inner.ready.wait(1).await;
+        }
     }
 
     pub fn store(&self) -> &EventStore {
@@ -199,6 +242,7 @@ impl Engine {
         command: Command,
         ctx: DispatchContext,
     ) -> Result<Vec<EventEnvelope>, DispatchError> {
+        self.wait_ready_async().await;
         for attempt in 0..2 {
             let Some(request) = self.prepare(&command, &ctx)? else { return Ok(Vec::new()) };
             match self.inner.store.append(request).await {
@@ -231,6 +275,7 @@ impl Engine {
         command: Command,
         ctx: DispatchContext,
     ) -> Result<Vec<EventEnvelope>, DispatchError> {
+        self.wait_ready();
         for attempt in 0..2 {
             let Some(request) = self.prepare(&command, &ctx)? else { return Ok(Vec::new()) };
             match self.inner.store.append_blocking(request) {
@@ -275,6 +320,7 @@ impl Engine {
 
     /// Reads the write model (for the agent: what a run, tool use or project looks like now).
     pub fn with_state<R>(&self, f: impl FnOnce(&DomainState) -> R) -> R {
+        self.wait_ready();
         f(&self.inner.model().write.domain)
     }
 
@@ -291,6 +337,7 @@ impl Engine {
     /// and the sequence applied so far. The read itself then runs without the lock, so the
     /// applier (and every dispatch waiting on it) is never held up by a long thread's disk read.
     fn thread_read(&self, thread: ThreadId) -> Result<(chats::ThreadRuns, u64), QueryError> {
+        self.wait_ready();
         let model = self.inner.model();
         if model.threads.get(thread).is_none() {
             return Err(QueryError::NotFound { kind: "thread", id: thread.to_string() });
@@ -300,6 +347,7 @@ impl Engine {
 
     /// Reads a thread's chat view, loading it into the cache if needed.
     pub fn with_chat<R>(&self, thread: ThreadId, f: impl FnOnce(&ChatView) -> R) -> Result<R, QueryError> {
+        self.wait_ready();
         {
             let mut model = self.inner.model();
             if let Some(chat) = model.chats.get_mut(thread) {
@@ -384,20 +432,34 @@ impl Engine {
     }
 }
 
-/// The write model and thread list from their snapshots plus every event since.
-fn restore(store: &EventStore) -> Result<(WriteModel, ThreadList, u64), EngineError> {
-    let write = snapshot_codec::read::<WriteModel, WriteModel>(store, GLOBAL_KEY, u64::MAX).ok().flatten();
-    let threads = snapshot_codec::read::<ThreadList, ThreadList>(store, GLOBAL_KEY, u64::MAX).ok().flatten();
-    let (mut write, mut threads, from) = match (write, threads) {
-        (Some((a, write)), Some((b, threads))) if a == b => (write, threads, a),
-        _ => (WriteModel::default(), ThreadList::new(), 0),
-    };
+/// The thread list from its snapshot plus every event since.
+fn restore_threads(store: &EventStore) -> Result<(ThreadList, u64), EngineError> {
+    let (mut threads, from) =
+        match snapshot_codec::read::<ThreadList, ThreadList>(store, GLOBAL_KEY, u64::MAX) {
+            Ok(Some((sequence, threads))) => (threads, sequence),
+            _ => (ThreadList::new(), 0),
+        };
     let mut applied = from;
     store.scan(from + 1, |envelope| {
-        write.apply_envelope(&envelope);
         threads.apply_envelope(&envelope);
         applied = envelope.sequence;
         std::ops::ControlFlow::Continue(())
     })?;
-    Ok((write, threads, applied))
+    Ok((threads, applied))
+}
+
+/// The write model from its snapshot plus every event since; the sequence it includes.
+pub(crate) fn restore_write(store: &EventStore) -> Result<(WriteModel, u64), coder_store::ReadError> {
+    let (mut write, from) = match snapshot_codec::read::<WriteModel, WriteModel>(store, GLOBAL_KEY, u64::MAX)
+    {
+        Ok(Some((sequence, write))) => (write, sequence),
+        _ => (WriteModel::default(), 0),
+    };
+    let mut applied = from;
+    store.scan(from + 1, |envelope| {
+        write.apply_envelope(&envelope);
+        applied = envelope.sequence;
+        std::ops::ControlFlow::Continue(())
+    })?;
+    Ok((write, applied))
 }
