@@ -173,11 +173,17 @@ fn apply(inner: &Inner, model: &mut Model, envelope: &EventEnvelope, changes: &m
         StreamId::Project(project_id) => changes.push(ViewChange::Project { project_id }),
         StreamId::Thread(_) => {}
     }
-    model.since_global_snapshot += 1;
-    if model.since_global_snapshot >= config.global_snapshot_every {
-        model.since_global_snapshot = 0;
-        let writes = global_snapshots(model);
-        model.pending_snapshots.extend(writes);
+    model.since_thread_list_snapshot += 1;
+    if model.since_thread_list_snapshot >= config.thread_list_snapshot_every {
+        model.since_thread_list_snapshot = 0;
+        let write = snapshot_codec::write::<ThreadList, _>(GLOBAL_KEY, model.threads_applied, &model.threads);
+        model.pending_snapshots.extend(write);
+    }
+    model.since_write_model_snapshot += 1;
+    if model.since_write_model_snapshot >= config.write_model_snapshot_every {
+        model.since_write_model_snapshot = 0;
+        let write = snapshot_codec::write::<WriteModel, _>(GLOBAL_KEY, model.applied, &model.write);
+        model.pending_snapshots.extend(write);
     }
 }
 

@@ -38,8 +38,12 @@ pub(crate) const GLOBAL_KEY: &[u8] = b"";
 pub struct EngineConfig {
     /// Snapshot a loaded chat view after this many of its events.
     pub chat_snapshot_every: u64,
-    /// Snapshot the write model and thread list after this many events in all.
-    pub global_snapshot_every: u64,
+    /// Snapshot the thread list after this many events in all. It is small and is what a start
+    /// shows first, so it is snapshotted often.
+    pub thread_list_snapshot_every: u64,
+    /// Snapshot the write model after this many events in all. It is large and loads in the
+    /// background at start, so it is snapshotted rarely: serializing it holds up the applier.
+    pub write_model_snapshot_every: u64,
     /// Chat views kept in memory.
     pub chat_cache_size: usize,
     /// Complete interrupted messages and fail interrupted runs at start-up.
@@ -48,7 +52,13 @@ pub struct EngineConfig {
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self { chat_snapshot_every: 1000, global_snapshot_every: 10_000, chat_cache_size: 16, recover: true }
+        Self {
+            chat_snapshot_every: 1000,
+            thread_list_snapshot_every: 10_000,
+            write_model_snapshot_every: 100_000,
+            chat_cache_size: 16,
+            recover: true,
+        }
     }
 }
 
@@ -74,7 +84,9 @@ pub(crate) struct Model {
     pub applied: u64,
     /// The last sequence the thread list includes (it is restored before the write model).
     pub threads_applied: u64,
-    pub since_global_snapshot: u64,
+    /// Events since the thread list's and the write model's last snapshots.
+    pub since_thread_list_snapshot: u64,
+    pub since_write_model_snapshot: u64,
     /// Snapshots serialized under the lock, written by the applier after it releases it.
     pub pending_snapshots: Vec<coder_store::SnapshotWrite>,
 }
@@ -162,7 +174,8 @@ impl Engine {
                 chats: ChatCache::new(config.chat_cache_size),
                 applied: 0,
                 threads_applied,
-                since_global_snapshot: 0,
+                since_thread_list_snapshot: 0,
+                since_write_model_snapshot: 0,
                 pending_snapshots: Vec::new(),
             }),
             store,

@@ -3,7 +3,13 @@ use coder_engine::{Engine, EngineConfig};
 use tempfile::TempDir;
 
 pub fn config() -> EngineConfig {
-    EngineConfig { chat_snapshot_every: 25, global_snapshot_every: 60, chat_cache_size: 2, recover: true }
+    EngineConfig {
+        chat_snapshot_every: 25,
+        thread_list_snapshot_every: 30,
+        write_model_snapshot_every: 60,
+        chat_cache_size: 2,
+        recover: true,
+    }
 }
 
 pub fn open(dir: &TempDir) -> Engine {
