@@ -174,7 +174,10 @@ pub(crate) fn open_thread(b: &mut Bench) -> Result<(), BenchError> {
     for _ in 0..rounds {
         let (engine, took) = timed(|| Engine::open_with(&dir, config.clone()));
         let engine = engine?;
-        engine_open_ms.push(ms(took));
+        // Opening a thread is measured on a ready engine: the start itself (the write model
+        // loading in the background) is what cold_start_ms and this detail measure.
+        let ((), ready) = timed(|| engine.wait_until_ready());
+        engine_open_ms.push(ms(took) + ms(ready));
         let (count, took) = timed(|| engine.with_chat(thread_id, |v| v.entries.len()));
         entries = count?;
         open_ms.push(ms(took));

@@ -106,6 +106,9 @@ pub(crate) struct Inner {
     /// Set by `close`: the applier snapshots everything in memory before it stops.
     pub snapshot_on_stop: AtomicBool,
     pub applier: Mutex<Option<JoinHandle<()>>>,
+    /// The start-up recovery thread, joined at shutdown: it holds the store, which must be
+    /// closed cleanly before the process exits (or the next start has to repair the file).
+    pub recovery: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Inner {
@@ -138,6 +141,10 @@ impl Drop for Lifetime {
         self.inner.stop.notify_one();
         if let Some(handle) = self.inner.applier.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _applier_panicked = handle.join();
+        }
+        // With the applier stopped, recovery's dispatches fail at once and it ends.
+        if let Some(handle) = self.inner.recovery.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _recovery_panicked = handle.join();
         }
     }
 }
@@ -184,6 +191,7 @@ impl Engine {
             stop: Notify::new(),
             snapshot_on_stop: AtomicBool::new(false),
             applier: Mutex::new(None),
+            recovery: Mutex::new(None),
         });
         let handle = applier::spawn(inner.clone(), !recover);
         *inner.applier.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
@@ -193,7 +201,7 @@ impl Engine {
             // Recovery dispatches, which waits on the applier: a thread of its own, with a
             // handle that does not wait for the readiness it is there to bring about.
             let worker = Self { inner: engine.inner.clone(), _lifetime: None, gated: false };
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name("coder-engine-recovery".into())
                 .spawn(move || {
                     if worker.inner.loaded.wait_blocking(1) {
@@ -207,8 +215,20 @@ impl Engine {
                     ready.advance(1);
                 })
                 .map_err(|e| EngineError::Recovery(e.to_string()))?;
+            *engine.inner.recovery.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
         }
         Ok(engine)
+    }
+
+    /// Waits until the engine is ready: the write model loaded and start-up recovery done. Every
+    /// operation but the thread list does this by itself; the app can use it to show progress.
+    pub fn wait_until_ready(&self) {
+        self.inner.ready.wait_blocking(1);
+    }
+
+    /// True once the engine is ready (see `wait_until_ready`).
+    pub fn is_ready(&self) -> bool {
+        self.inner.ready.get() >= 1
     }
 
     /// Waits until the engine is ready (write model loaded, recovery done).

@@ -10,6 +10,8 @@ use crate::support::*;
 fn a_dispatched_command_is_stored_applied_and_listed() {
     let dir = TempDir::new().unwrap();
     let engine = open(&dir);
+    engine.wait_until_ready();
+    assert!(engine.is_ready(), "the write model has loaded and recovery is done");
     let (_, thread) = thread(&engine, "Fix the build");
     let events_before = engine.store().last_sequence();
     let message = say(&engine, thread, "Why does CI fail?");
