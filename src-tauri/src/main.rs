@@ -7,6 +7,7 @@
 
 mod commands;
 mod error;
+mod events;
 mod state;
 
 use tauri::Manager;
@@ -16,13 +17,18 @@ fn main() {
         .setup(|app| {
             let data_dir =
                 coder_engine::default_data_dir().ok_or("no data directory: set CODER_DATA_DIR or HOME")?;
-            app.manage(state::AppState::open(&data_dir)?);
+            let state = state::AppState::open(&data_dir)?;
+            events::forward(app.handle(), &state);
+            app.manage(state);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::provider_label,
             commands::list_threads,
             commands::create_thread,
+            commands::chat_page,
+            commands::send_message,
+            commands::mark_read,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .unwrap_or_else(|e| {

@@ -3,12 +3,14 @@ import { useCallback, useEffect, useState } from "react";
 import type { Backend } from "./backend";
 import { describe } from "./shared/errors";
 import type { IpcError, ThreadSummary } from "./shared/types";
+import { Chat } from "./thread/Chat";
 import { ThreadList } from "./thread/ThreadList";
 
 export function App({ backend }: { backend: Backend }) {
   const [threads, setThreads] = useState<ThreadSummary[]>([]);
   const [provider, setProvider] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
 
   const report = (e: unknown) => setError(describe(e as IpcError));
   const reload = useCallback(() => {
@@ -18,9 +20,16 @@ export function App({ backend }: { backend: Backend }) {
   useEffect(() => {
     reload();
     backend.providerLabel().then(setProvider, report);
+    return backend.onViewChange((change) => {
+      if (change.kind === "thread_summary") reload();
+    });
   }, [backend, reload]);
 
-  const newThread = () => backend.createThread("New thread").then(reload, report);
+  const newThread = () =>
+    backend.createThread("New thread").then((id) => {
+      setSelected(id);
+      reload();
+    }, report);
 
   return (
     <div className="app">
@@ -31,7 +40,7 @@ export function App({ backend }: { backend: Backend }) {
             New thread
           </button>
         </header>
-        <ThreadList threads={threads} />
+        <ThreadList threads={threads} selected={selected} onSelect={setSelected} />
         <footer className="provider">{provider}</footer>
       </aside>
       <main className="chat">
@@ -40,7 +49,11 @@ export function App({ backend }: { backend: Backend }) {
             {error}
           </p>
         )}
-        <p className="empty">Choose a thread on the left, or start a new one.</p>
+        {selected ? (
+          <Chat key={selected} backend={backend} threadId={selected} />
+        ) : (
+          <p className="empty">Choose a thread on the left, or start a new one.</p>
+        )}
       </main>
     </div>
   );
