@@ -1,8 +1,10 @@
 # Coder — one entry point for every gate.
 #
-#   make run     set up what is missing on Debian/Ubuntu, build the UI and start the app
-#   make test    formatting, lints and every test (what CI runs)
-#   make bench   benchmarks (never part of make test)
+#   make run       set up what is missing on Debian/Ubuntu, build the UI and start the app
+#   make test      formatting, lints and every test, window tests included (what CI runs)
+#   make dev       the app on the Vite dev server, with hot reload for UI work
+#   make bench     benchmarks (never part of make test)
+#   make bindings  regenerate ui/src/generated/ from the Rust types
 
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -11,15 +13,25 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/coder-target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test setup ui-deps ui-build ui-test fmt-check lint rust-test bench fmt
+.PHONY: run dev test setup test-tools ui-deps ui-build ui-check ui-test fmt-check lint app-build rust-test \
+	bench fmt bindings
 
 run: setup ui-build
 	cargo run --release --locked -p coder-desktop
 
-test: setup fmt-check ui-build lint rust-test ui-test
+# The UI is served by Vite with hot reload; the app is built without the embedded UI so it
+# loads the dev server's page (tauri.conf.json's devUrl).
+dev: setup ui-deps
+	cd ui && npx vite --port 5173 --strictPort & trap "kill $$!" EXIT; \
+	cargo run --locked -p coder-desktop --no-default-features
+
+test: setup test-tools fmt-check ui-check ui-build lint app-build rust-test ui-test
 
 setup:
 	scripts/setup-debian.sh
+
+test-tools:
+	scripts/setup-test-tools.sh
 
 ui/node_modules/.package-lock.json: ui/package-lock.json
 	cd ui && npm ci --no-audit --no-fund
@@ -33,14 +45,25 @@ ui-build: ui-deps
 ui-test: ui-deps
 	cd ui && npm test
 
+# Types, lints (no import cycles) and formatting of the UI.
+ui-check: ui-deps
+	cd ui && npm run check && npm run lint && npm run format:check
+
 fmt-check:
 	cargo fmt --all -- --check
 
 lint:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-rust-test:
-	cargo test --workspace --locked
+# The window tests (tests/e2e) drive this binary; the binding test checks ui/src/generated/.
+app-build: ui-build
+	cargo build --locked -p coder-desktop
+
+rust-test: app-build
+	CODER_APP=$(CARGO_TARGET_DIR)/debug/coder-desktop cargo test --workspace --locked
+
+bindings:
+	CODER_WRITE_BINDINGS=1 cargo test --locked -p coder-desktop bindings
 
 # Store and engine against SQLite (figures in docs/performance.md), then the raw replay speed of
 # the chat projections.

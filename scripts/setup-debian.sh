@@ -16,6 +16,10 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
+if ! command -v apt-get >/dev/null; then
+  echo "Missing system packages: ${missing[*]}; install them with your system's package manager." >&2
+  exit 1
+fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"

@@ -1,28 +1,286 @@
-//! The one error type that crosses the IPC boundary: a stable code the UI maps to words
-//! (`ui/src/shared/errors.ts`), and the backend's own message as a fallback.
+//! The one error type that crosses the IPC boundary: a code from a closed set, which the UI maps
+//! to words (`ui/src/shared/errors.ts`, typed by the generated `ErrorCode`), and the backend's own
+//! message as a fallback and for the log.
+//!
+//! The inner errors name their codes as `&'static str` (`DomainError::code`, `DispatchError::code`,
+//! …); `ErrorCode::from_code` turns one into this enum through its serde names, so a code keeps
+//! its spelling from the crate that made it to the UI. A code missing here becomes `internal`;
+//! the tests below make sure every inner code has its own variant.
 
-use serde::Serialize;
+use serde::de::value::StrDeserializer;
+use serde::de::IntoDeserializer as _;
+use serde::{Deserialize, Serialize};
 
+/// Every code a command's error can carry. Codes are a public contract with the UI: never rename
+/// one, only add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // Commands the domain refused (`DomainError::code`).
+    EmptyMessage,
+    TooLarge,
+    InvalidInput,
+    NotFound,
+    AlreadyExists,
+    ThreadArchived,
+    IllegalTransition,
+    StepNotAwaitingApproval,
+    ApprovalAlreadyDecided,
+    StaleFileChange,
+    NothingToChange,
+    // The store and the engine (`EngineError`, `DispatchError`, `QueryError`).
+    StoreLocked,
+    StoreUnavailable,
+    StoreUnreadable,
+    StoreReadOnly,
+    StoreWriteFailed,
+    Conflict,
+    EngineStopped,
+    NoDataDir,
+    RecoveryFailed,
+    // The agent (`AgentError`).
+    ProjectFolder,
+    // Recorded file changes (`coder_agent::changes::ChangeError`).
+    FileChangedSince,
+    ContentMissing,
+    FileIo,
+    QueryFailed,
+    // Settings (`SettingsError`) and the provider they set up (`ProviderError`).
+    SettingsInvalid,
+    SettingsInaccessible,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderMalformed,
+    ProviderDisconnected,
+    ProviderUnreachable,
+    ProviderNotConfigured,
+    // The shell itself.
+    /// Refused because something is still running (e.g. new settings while a run runs).
+    Busy,
+    /// A file, folder or link could not be opened outside Coder.
+    OpenFailed,
+    /// Set by the UI when the call itself failed (the backend never sends it).
+    IpcFailed,
+    /// A bug or an unforeseen failure; the message says what.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The variant whose serde name is `code`; `Internal` for a code this enum does not know.
+    pub fn from_code(code: &str) -> Self {
+        let de: StrDeserializer<'_, serde::de::value::Error> = code.into_deserializer();
+        Self::deserialize(de).unwrap_or(Self::Internal)
+    }
+}
+
+/// What a failed command returns to the UI, serialized as `{ "code": "...", "message": "..." }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct IpcError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
+}
+
+impl IpcError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    /// An unforeseen failure, e.g. a background task that panicked.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::Internal, e.to_string())
+    }
+
+    fn coded(code: &str, e: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::from_code(code), e.to_string())
+    }
+}
+
+impl From<coder_engine::EngineError> for IpcError {
+    fn from(e: coder_engine::EngineError) -> Self {
+        Self::coded(e.code(), e)
+    }
 }
 
 impl From<coder_engine::DispatchError> for IpcError {
     fn from(e: coder_engine::DispatchError) -> Self {
-        Self { code: e.code(), message: e.to_string() }
+        Self::coded(e.code(), e)
     }
 }
 
 impl From<coder_engine::QueryError> for IpcError {
     fn from(e: coder_engine::QueryError) -> Self {
-        Self { code: e.code(), message: e.to_string() }
+        Self::coded(e.code(), e)
     }
 }
 
 impl From<coder_agent::AgentError> for IpcError {
     fn from(e: coder_agent::AgentError) -> Self {
-        Self { code: e.code(), message: e.to_string() }
+        Self::coded(e.code(), e)
+    }
+}
+
+impl From<coder_agent::changes::ChangeError> for IpcError {
+    fn from(e: coder_agent::changes::ChangeError) -> Self {
+        Self::coded(e.code(), e)
+    }
+}
+
+impl From<coder_agent::SettingsError> for IpcError {
+    fn from(e: coder_agent::SettingsError) -> Self {
+        Self::coded(e.code(), e)
+    }
+}
+
+impl From<coder_agent::provider::ProviderError> for IpcError {
+    fn from(e: coder_agent::provider::ProviderError) -> Self {
+        Self::new(provider_code(&e), e.to_string())
+    }
+}
+
+/// `ProviderError` has no `code()` of its own; its variants map here.
+fn provider_code(e: &coder_agent::provider::ProviderError) -> ErrorCode {
+    use coder_agent::provider::ProviderError as P;
+    match e {
+        P::Http { .. } => ErrorCode::ProviderRejected,
+        P::Timeout { .. } => ErrorCode::ProviderTimeout,
+        P::Malformed(_) => ErrorCode::ProviderMalformed,
+        P::Disconnected(_) => ErrorCode::ProviderDisconnected,
+        P::Connect(_) => ErrorCode::ProviderUnreachable,
+        P::Config(_) => ErrorCode::ProviderNotConfigured,
+        _ => ErrorCode::Internal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use coder_agent::changes::ChangeError;
+    use coder_agent::provider::ProviderError;
+    use coder_agent::{AgentError, SettingsError};
+    use coder_domain::{DomainError, RunId, StreamId, ThreadId};
+    use coder_engine::{DispatchError, EngineError, QueryError};
+    use coder_store::{AppendError, OpenError, ReadError};
+
+    use super::*;
+
+    /// One value of every variant of every inner error that reaches a command, with its code.
+    fn inner_codes() -> Vec<(String, &'static str)> {
+        let mut codes: Vec<(String, &'static str)> =
+            DomainError::CODES.iter().map(|c| (format!("DomainError code {c}"), *c)).collect();
+        let mut add = |what: String, code: &'static str| codes.push((what, code));
+
+        let stream = StreamId::Thread(ThreadId::new());
+        let append = [
+            AppendError::Conflict { stream, expected: "0".into(), actual: 1 },
+            AppendError::ReadOnly("newer".into()),
+            AppendError::DuplicateEvent(*RunId::new().as_uuid()),
+            AppendError::Empty,
+            AppendError::Encode("x".into()),
+            AppendError::OutOfSequence { expected: 1, found: 2 },
+            AppendError::StreamGap { stream, expected: 1, found: 2 },
+            AppendError::NotEmpty(1),
+            AppendError::Storage("x".into()),
+            AppendError::Closed,
+        ];
+        let read = ReadError::Storage("x".into());
+        let open = [
+            OpenError::Locked { path: "/x".into() },
+            OpenError::CreateDir { path: "/x".into(), source: std::io::ErrorKind::Other.into() },
+            OpenError::Storage { path: "/x".into(), reason: "x".into() },
+        ];
+
+        for e in open {
+            add(format!("{e:?}"), EngineError::Open(e).code());
+        }
+        add("EngineError::Read".into(), EngineError::Read(read.clone()).code());
+        add("EngineError::NoDataDir".into(), EngineError::NoDataDir.code());
+        add("EngineError::Recovery".into(), EngineError::Recovery("x".into()).code());
+
+        let dispatch: Vec<DispatchError> =
+            [DispatchError::Domain(DomainError::EmptyMessage), DispatchError::Stopped]
+                .into_iter()
+                .chain(append.into_iter().map(DispatchError::Append))
+                .collect();
+        for e in &dispatch {
+            add(format!("{e:?}"), e.code());
+        }
+        for e in [
+            QueryError::NotFound { kind: "run", id: "x".into() },
+            QueryError::Read(read),
+            QueryError::Snapshot("x".into()),
+        ] {
+            add(format!("{e:?}"), e.code());
+        }
+        for e in [
+            AgentError::Dispatch(DispatchError::Stopped),
+            AgentError::UnknownRun(RunId::new()),
+            AgentError::ProjectFolder("/x".into(), "x".into()),
+        ] {
+            add(format!("{e:?}"), e.code());
+        }
+        for e in [
+            ChangeError::NotFound(1),
+            ChangeError::ChangedSince { path: "a".into() },
+            ChangeError::MissingContent("a".into()),
+            ChangeError::Io { path: "a".into(), reason: "x".into() },
+            ChangeError::Dispatch(DispatchError::Stopped),
+            ChangeError::Query("x".into()),
+        ] {
+            add(format!("{e:?}"), e.code());
+        }
+        for e in [
+            SettingsError::Invalid { path: "a".into(), reason: "x".into() },
+            SettingsError::Io { path: "a".into(), source: std::io::ErrorKind::Other.into() },
+        ] {
+            add(format!("{e:?}"), e.code());
+        }
+        codes
+    }
+
+    #[test]
+    fn every_inner_code_has_its_own_variant() {
+        for (what, code) in inner_codes() {
+            let mapped = ErrorCode::from_code(code);
+            assert_ne!(mapped, ErrorCode::Internal, "{what} has code {code:?}, which ErrorCode lacks");
+            assert_eq!(
+                serde_json::to_value(mapped).unwrap(),
+                code,
+                "the UI must receive the code {what} was given"
+            );
+        }
+    }
+
+    #[test]
+    fn every_provider_error_has_its_own_variant() {
+        for e in [
+            ProviderError::Http { status: 500, message: "x".into() },
+            ProviderError::Timeout { seconds: 1 },
+            ProviderError::Malformed("x".into()),
+            ProviderError::Disconnected("x".into()),
+            ProviderError::Connect("x".into()),
+            ProviderError::Config("x".into()),
+        ] {
+            assert_ne!(provider_code(&e), ErrorCode::Internal, "{e:?} needs a code of its own");
+        }
+    }
+
+    #[test]
+    fn an_unknown_code_is_internal() {
+        assert_eq!(ErrorCode::from_code("no_such_code"), ErrorCode::Internal);
+        assert_eq!(ErrorCode::from_code(""), ErrorCode::Internal);
+    }
+
+    #[test]
+    fn serializes_as_code_and_message() {
+        let e = IpcError::from(DispatchError::Domain(DomainError::ApprovalAlreadyDecided {
+            step: "s".into(),
+            verdict: "approved",
+        }));
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({ "code": "approval_already_decided", "message": "step s was already approved" }),
+            "the UI reads exactly these two fields"
+        );
     }
 }

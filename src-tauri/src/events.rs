@@ -1,7 +1,9 @@
-//! Forwards what changes to the window: view changes from the engine (`view-change`) and
-//! streamed text and command output from the agent (`live`). An emit that fails is logged.
+//! Forwards what the engine says changed to the window as `view-change` events (entry added,
+//! updated or removed by index, thread summary, run, project); when the window fell behind, a
+//! `view-reset` tells it to reload what it shows. An emit that fails is logged.
 
 use tauri::{AppHandle, Emitter};
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::state::AppState;
 
@@ -12,20 +14,11 @@ pub fn forward(app: &AppHandle, state: &AppState) {
         loop {
             match changes.recv().await {
                 Ok(change) => emit(&handle, "view-change", &change),
-                // Behind: tell the window to reload what it shows.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => emit(&handle, "view-reset", &()),
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            }
-        }
-    });
-    let mut live = state.agent.live();
-    let handle = app.clone();
-    tauri::async_runtime::spawn(async move {
-        loop {
-            match live.recv().await {
-                Ok(event) => emit(&handle, "live", &event),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                Err(RecvError::Lagged(skipped)) => {
+                    tracing::warn!(skipped, "the window fell behind the log; it reloads");
+                    emit(&handle, "view-reset", &());
+                }
+                Err(RecvError::Closed) => return,
             }
         }
     });

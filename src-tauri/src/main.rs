@@ -1,38 +1,152 @@
 //! Coder's desktop app: a thin Tauri shell. Commands are adapters to the engine and the agent
-//! (`commands`), failures cross the IPC boundary as `{code, message}` (`error`), and the UI is
-//! the React app in `ui/`, embedded in the binary.
+//! (`commands`), failures cross the IPC boundary as `{code, message}` (`error`), view changes
+//! reach the window as events (`events`) and streamed text over one channel per open thread
+//! (`stream`). The UI is the React app in `ui/`, embedded in the binary.
+//!
+//! One instance owns a data directory (`instance`); the window's size and position are kept
+//! (`window_state`); logs go to a file in the data directory (`logging`).
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod bindings;
 mod commands;
 mod error;
 mod events;
+#[cfg(unix)]
+mod instance;
+mod logging;
 mod state;
+mod stream;
+mod window_state;
 
-use tauri::Manager;
+use std::path::Path;
+
+use tauri::{Manager, RunEvent, WindowEvent};
+
+/// The window the app opens (`tauri.conf.json`).
+const MAIN_WINDOW: &str = "main";
 
 fn main() {
-    tauri::Builder::default()
-        .setup(|app| {
-            let data_dir =
-                coder_engine::default_data_dir().ok_or("no data directory: set CODER_DATA_DIR or HOME")?;
-            let state = state::AppState::open(&data_dir)?;
+    let Some(data_dir) = coder_engine::default_data_dir() else {
+        eprintln!("Coder could not start: no data directory; set CODER_DATA_DIR or HOME");
+        std::process::exit(1);
+    };
+    #[cfg(unix)]
+    let listener = match instance::claim(&data_dir) {
+        instance::Claim::Running => {
+            eprintln!(
+                "Coder is already running on {}; its window was brought to the front",
+                data_dir.display()
+            );
+            return;
+        }
+        instance::Claim::Owner(listener) => listener,
+    };
+    logging::init(&data_dir);
+    tracing::info!(data_dir = %data_dir.display(), version = env!("CARGO_PKG_VERSION"), "Coder starting");
+
+    let setup_dir = data_dir.clone();
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(navigation_guard())
+        .manage(stream::Streams::default())
+        .setup(move |app| {
+            let state = state::AppState::open(&setup_dir)?;
             events::forward(app.handle(), &state);
             app.manage(state);
+            if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+                window_state::restore(&window, &setup_dir);
+                window.show()?;
+                #[cfg(unix)]
+                if let Some(listener) = listener {
+                    let window = window.clone();
+                    instance::serve(listener, move || {
+                        let _ = window.unminimize();
+                        let _ = window.show();
+                        let _ = window.set_focus();
+                    });
+                }
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
-            commands::provider_label,
-            commands::list_threads,
-            commands::create_thread,
-            commands::chat_page,
-            commands::send_message,
-            commands::mark_read,
+            commands::app::open_log,
+            commands::app::open_link,
+            commands::projects::list_projects,
+            commands::projects::add_project,
+            commands::threads::list_threads,
+            commands::threads::create_thread,
+            commands::threads::rename_thread,
+            commands::threads::set_archived,
+            commands::threads::mark_read,
+            commands::chat::chat_page,
+            commands::chat::chat_page_at,
+            commands::chat::send_message,
+            commands::chat::delete_message,
+            commands::chat::open_stream,
+            commands::chat::close_stream,
+            commands::runs::thread_runs,
+            commands::runs::run_panel,
+            commands::runs::approve_step,
+            commands::runs::reject_step,
+            commands::runs::cancel_run,
+            commands::runs::cancel_tool,
+            commands::files::project_changes,
+            commands::files::run_changes,
+            commands::files::file_diff,
+            commands::files::revert_file,
+            commands::files::revert_run,
+            commands::timeline::thread_timeline,
+            commands::settings::get_settings,
+            commands::settings::save_settings,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"))
+        .build(tauri::generate_context!("../tauri.conf.json"))
         .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "Coder could not start");
             eprintln!("Coder could not start: {e}");
             std::process::exit(1);
         });
+    app.run(move |handle, event| on_event(handle, event, &data_dir));
+}
+
+/// Remembers the window as it moves and when it closes; on exit, stops the agent's runners (runs waiting for
+/// approval stay waiting) and closes the store cleanly.
+fn on_event(app: &tauri::AppHandle, event: RunEvent, data_dir: &Path) {
+    match event {
+        RunEvent::WindowEvent { label, event, .. } if label == MAIN_WINDOW => {
+            let Some(window) = app.get_webview_window(MAIN_WINDOW) else { return };
+            match event {
+                WindowEvent::CloseRequested { .. } => window_state::save(&window, data_dir),
+                WindowEvent::Moved(_) | WindowEvent::Resized(_) => window_state::save_soon(&window, data_dir),
+                _ => {}
+            }
+        }
+        RunEvent::Exit => {
+            if let Some(state) = app.try_state::<state::AppState>() {
+                tauri::async_runtime::block_on(state.agent().shutdown());
+            }
+            #[cfg(unix)]
+            instance::release(data_dir);
+            tracing::info!("Coder stopped");
+        }
+        _ => {}
+    }
+}
+
+/// Keeps the window on the app's own page: any navigation elsewhere (a link the UI did not
+/// intercept, a redirect in model output) is refused and logged.
+fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(|_webview, url| {
+            let own = matches!(url.scheme(), "tauri")
+                || matches!(url.host_str(), Some("tauri.localhost") | Some("ipc.localhost"))
+                || (cfg!(debug_assertions) && url.host_str() == Some("localhost"));
+            if !own {
+                tracing::warn!(%url, "navigation away from the app refused");
+            }
+            own
+        })
+        .build()
 }

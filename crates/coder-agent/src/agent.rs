@@ -20,6 +20,7 @@ use crate::tools::ToolSet;
 /// What happens live, before (or instead of) being stored: every streamed token, every output
 /// line of a running command.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LiveEvent {
     TextDelta { thread_id: ThreadId, message_id: MessageId, text: String },

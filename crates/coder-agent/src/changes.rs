@@ -29,6 +29,20 @@ pub enum ChangeError {
     Query(String),
 }
 
+impl ChangeError {
+    /// The stable machine code of this error, for the IPC boundary.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::ChangedSince { .. } => "file_changed_since",
+            Self::MissingContent(_) => "content_missing",
+            Self::Io { .. } => "file_io",
+            Self::Dispatch(e) => e.code(),
+            Self::Query(_) => "query_failed",
+        }
+    }
+}
+
 /// The change a write makes, given what the log knows of the file.
 pub fn change_type(before: Option<&[u8]>, after: Option<&[u8]>) -> Option<FileChangeType> {
     match (before.map(ContentHash::of), after.map(ContentHash::of)) {

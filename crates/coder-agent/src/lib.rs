@@ -8,6 +8,7 @@
 mod agent;
 pub mod changes;
 pub mod conversation;
+pub mod preview;
 pub mod provider;
 mod runner;
 pub mod settings;

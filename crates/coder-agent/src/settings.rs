@@ -19,10 +19,21 @@ pub enum SettingsError {
     Io { path: String, source: std::io::Error },
 }
 
+impl SettingsError {
+    /// The stable machine code of this error, for the IPC boundary.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "settings_invalid",
+            Self::Io { .. } => "settings_inaccessible",
+        }
+    }
+}
+
 /// The settings file's name inside the data directory.
 pub const SETTINGS_FILE: &str = "settings.json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
     /// Any OpenAI-compatible server: Ollama, llama.cpp, LM Studio, vLLM, OpenAI, OpenRouter.
@@ -34,6 +45,7 @@ pub enum ProviderKind {
 
 /// Prices in US dollars per million tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Prices {
     pub input_per_million: f64,
     pub output_per_million: f64,
@@ -54,6 +66,7 @@ impl Prices {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Settings {
     pub provider: ProviderKind,
     pub base_url: String,

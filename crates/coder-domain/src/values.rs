@@ -13,6 +13,7 @@ use crate::ids::ToolUseId;
 
 /// Who wrote a message.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Role {
     User,
     Assistant,
@@ -22,6 +23,7 @@ pub enum Role {
 /// Lifecycle of a tool use: `Pending → Running → Success | Failed`, or `Cancelled` from any
 /// non-final state. `Pending` covers a tool use whose step waits for a person's approval.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ToolStatus {
     Pending,
     Running,
@@ -39,18 +41,28 @@ impl ToolStatus {
 
 /// What a tool produced.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", content = "value")]
 pub enum ToolOutput {
     Text(String),
     Json(serde_json::Value),
-    Binary(#[serde(with = "crate::bytes")] Vec<u8>),
-    File { path: String, mime_type: String },
+    /// Base64 text in JSON (see `crate::bytes`).
+    Binary(
+        #[serde(with = "crate::bytes")]
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        Vec<u8>,
+    ),
+    File {
+        path: String,
+        mime_type: String,
+    },
     Empty,
 }
 
 /// Lifecycle of a run: `Queued → Running ⇄ WaitingForApproval → Success | Failed | Cancelled`.
 /// A run is `Queued` from `RunStarted` until its first step starts.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RunStatus {
     Queued,
     Running,
@@ -70,6 +82,7 @@ impl RunStatus {
 /// Lifecycle of a step: `Pending → Running → Success | Failed`; `Pending | Running → Skipped`
 /// (rejected or cancelled). A step that needs approval stays `Pending` until it is decided.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum StepStatus {
     Pending,
     Running,
@@ -87,6 +100,7 @@ impl StepStatus {
 
 /// Tokens and money spent. `usd_cents` is whole cents, as in the seed model; sums saturate.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Cost {
     pub input_tokens: u32,
     pub output_tokens: u32,
@@ -108,6 +122,7 @@ impl Cost {
 
 /// What a step does.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind")]
 pub enum StepType {
     /// A call to the model, which streams one assistant message.
@@ -125,6 +140,7 @@ impl StepType {
 
 /// Whether a tool call may run at once.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind")]
 pub enum ApprovalGate {
     /// The step waits (and its run is `WaitingForApproval`) until a person decides.
@@ -135,6 +151,7 @@ pub enum ApprovalGate {
 
 /// A decision on a step that waited for approval.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ApprovalDecision {
     pub verdict: Verdict,
     pub by: Approver,
@@ -143,6 +160,7 @@ pub struct ApprovalDecision {
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Verdict {
     Approved,
     Rejected,
@@ -150,6 +168,7 @@ pub enum Verdict {
 
 /// Who decided: a person at the keyboard, or a named policy.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind")]
 pub enum Approver {
     Person,
@@ -158,6 +177,7 @@ pub enum Approver {
 
 /// How a step ended.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind")]
 pub enum StepResult {
     Success,
@@ -178,6 +198,7 @@ impl StepResult {
 
 /// What an artifact's bytes are.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind")]
 pub enum ArtifactType {
     Text,
@@ -190,6 +211,7 @@ pub enum ArtifactType {
 
 /// Per-tool approval policy of a project.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ToolApproval {
     /// Ask the person each time (the default for tools that write or run commands).
     Ask,
@@ -199,6 +221,7 @@ pub enum ToolApproval {
 
 /// The fields a `ProjectUpdated` changes; absent fields stay as they were.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProjectChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -216,8 +239,10 @@ impl ProjectChanges {
     }
 }
 
-/// BLAKE3 hash of a file's content: the key of its bytes in the blob table.
+/// BLAKE3 hash of a file's content: the key of its bytes in the blob table. In JSON, 64
+/// lower-case hex characters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct ContentHash(pub [u8; 32]);
 
 impl ContentHash {
@@ -309,6 +334,7 @@ impl<'de> Deserialize<'de> for ContentHash {
 /// What happened to a file, with the content hash before and after so that every change can be
 /// shown as a diff and reverted. Contents live in the blob table, never in the event.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind")]
 pub enum FileChangeType {
     Created { after: ContentHash },

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// One change to what a person sees, in the order the events were applied.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ViewChange {
     /// A loaded thread's entry list changed.

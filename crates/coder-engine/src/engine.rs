@@ -380,11 +380,23 @@ impl Engine {
 
     /// Reads a thread's chat view, loading it into the cache if needed.
     pub fn with_chat<R>(&self, thread: ThreadId, f: impl FnOnce(&ChatView) -> R) -> Result<R, QueryError> {
+        self.with_chat_applied(thread, |view, _| f(view))
+    }
+
+    /// Reads a thread's chat view together with the sequence it reflects: every event up to it
+    /// is in the view, and every later change to the view reaches subscribers as a
+    /// `ViewChange::Chat` with a greater sequence. A view that follows changes starts there.
+    pub fn with_chat_applied<R>(
+        &self,
+        thread: ThreadId,
+        f: impl FnOnce(&ChatView, u64) -> R,
+    ) -> Result<R, QueryError> {
         self.wait_ready();
         {
             let mut model = self.inner.model();
+            let applied = model.applied;
             if let Some(chat) = model.chats.get_mut(thread) {
-                return Ok(f(&chat.view));
+                return Ok(f(&chat.view, applied));
             }
         }
         // Load outside the lock, as of the sequence applied when we looked…
@@ -408,8 +420,9 @@ impl Engine {
                 applier::queue_chat_snapshot(&mut model, evicted, &chat);
             }
         }
+        let applied = model.applied;
         let chat = model.chats.get_mut(thread).expect("loaded above");
-        Ok(f(&chat.view))
+        Ok(f(&chat.view, applied))
     }
 
     /// A copy of a thread's chat view now.

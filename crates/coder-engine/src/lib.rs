@@ -17,10 +17,12 @@ mod engine;
 mod error;
 pub mod recovery;
 mod snapshot_codec;
+pub mod timeline;
 mod write_model;
 
 pub use changes::ViewChange;
 pub use data_dir::{default_data_dir, DATA_DIR_ENV};
 pub use engine::{DispatchContext, Engine, EngineConfig};
 pub use error::{DispatchError, EngineError, QueryError};
+pub use timeline::TimelineEntry;
 pub use write_model::WriteModel;

@@ -1,118 +1,169 @@
-import { useEffect, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 
 import type { Backend } from "../backend";
 import { describe } from "../shared/errors";
-import type { ChatEntry, ChatPage, IpcError } from "../shared/types";
+import type { IpcError } from "../shared/types";
+import { ChatStore } from "./chatStore";
+import { Composer } from "./Composer";
+import { EntryRow, type RowActions } from "./EntryRow";
 
-/// One thread's chat: its entries, the message being streamed, and the composer. Enter sends,
-/// Shift+Enter starts a new line. Model output is shown as plain text, never as HTML.
-export function Chat({ backend, threadId }: { backend: Backend; threadId: string }) {
-  const [page, setPage] = useState<ChatPage | null>(null);
-  const [live, setLive] = useState<Record<string, string>>({});
-  const [draft, setDraft] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const list = useRef<HTMLOListElement>(null);
-  const opened = useRef(false);
+/** How close to the bottom (px) still counts as "at the bottom" for following new text. */
+const FOLLOW_SLACK = 80;
+
+/**
+ * One thread's chat: a virtualized list anchored at the end — only the rows on screen (plus a
+ * few) are in the DOM, however long the thread — that follows new text unless the person
+ * scrolled up to read. With `at`, the chat as it was right after that event, read-only.
+ */
+export function Chat({
+  backend,
+  threadId,
+  at,
+  onReviewRun,
+  onError,
+}: {
+  backend: Backend;
+  threadId: string;
+  at: number | null;
+  onReviewRun: (runId: string) => void;
+  onError: (message: string | null) => void;
+}) {
+  const store = useMemo(
+    () =>
+      new ChatStore((start, count) =>
+        at === null
+          ? backend.chatPage(threadId, start, count)
+          : backend.chatPageAt(threadId, at, start, count),
+      ),
+    [backend, threadId, at],
+  );
+  const [opened, setOpened] = useState(false);
 
   useEffect(() => {
-    let current = true;
-    // What the person sees in an open thread is read: its unread count clears.
-    const reload = () => {
-      backend.markRead(threadId).catch(() => {});
-      return backend.chatPage(threadId, 0, 100_000).then(
-        (p) => current && setPage(p),
-        (e: IpcError) => current && setError(describe(e)),
+    performance.mark("chat-open-start");
+    backend
+      .listening()
+      .then(() => store.open())
+      .then(
+        () => {
+          setOpened(true);
+          performance.mark("chat-first-rows");
+        },
+        (e: IpcError) => onError(describe(e)),
       );
-    };
-    reload();
+    if (at !== null) return () => store.close();
+    // What the person sees in an open thread is read: its unread count clears.
+    backend.markRead(threadId).catch(() => {});
     const stopChanges = backend.onViewChange((change) => {
-      if (change.thread_id === threadId) reload();
+      if (change.kind === "chat" && change.thread_id === threadId)
+        store.apply(change.change, change.sequence);
     });
-    const stopDeltas = backend.onTextDelta((delta) => {
-      if (delta.thread_id === threadId) {
-        setLive((l) => ({ ...l, [delta.message_id]: (l[delta.message_id] ?? "") + delta.text }));
-      }
-    });
+    const stopReset = backend.onViewReset(() => void store.reload());
+    const stopStream = backend.openStream(threadId, (batch) => store.applyBatch(batch));
     return () => {
-      current = false;
       stopChanges();
-      stopDeltas();
+      stopReset();
+      stopStream();
+      store.close();
     };
-  }, [backend, threadId]);
+  }, [backend, store, threadId, at, onError]);
 
-  // Follow the newest entry, unless the person has scrolled up to read.
-  useEffect(() => {
-    const el = list.current;
-    if (!el || !page) return;
-    if (!opened.current || el.scrollHeight - el.scrollTop - el.clientHeight < 120) {
-      el.scrollTop = el.scrollHeight;
-    }
-    opened.current = true;
-  }, [page, live]);
+  const actions: RowActions = useMemo(
+    () => ({
+      openLink: (url) => backend.openLink(url).catch((e: IpcError) => onError(describe(e))),
+      deleteMessage: (messageId) =>
+        backend.deleteMessage(threadId, messageId).catch((e: IpcError) => onError(describe(e))),
+      cancelTool: (toolUseId) => backend.cancelTool(toolUseId).catch((e: IpcError) => onError(describe(e))),
+      reviewRun: onReviewRun,
+    }),
+    [backend, threadId, onReviewRun, onError],
+  );
 
-  const send = () => {
-    const text = draft.trim();
-    if (!text) return;
-    setDraft("");
-    setError(null);
-    backend.sendMessage(threadId, text).catch((e: IpcError) => setError(describe(e)));
-  };
+  const send = (text: string) =>
+    backend.sendMessage(threadId, text).then(
+      () => onError(null),
+      (e: IpcError) => {
+        onError(describe(e));
+        throw e;
+      },
+    );
 
   return (
     <section className="thread" aria-label="Chat">
-      <ol className="entries" ref={list}>
-        {page?.entries.map((entry) => (
-          <Entry key={entry.id} entry={entry} text={textOf(entry, page, live)} />
-        ))}
-      </ol>
-      {error && (
-        <p role="alert" className="error">
-          {error}
+      {at !== null && (
+        <p className="past-banner" role="status">
+          Past view: the chat as it was at event #{at}. Nothing here can be changed.
         </p>
       )}
-      <textarea
-        aria-label="Message"
-        placeholder="Ask about your project — Enter sends, Shift+Enter for a new line"
-        value={draft}
-        onChange={(e) => setDraft(e.target.value)}
-        onKeyDown={(e) => {
-          if (e.key === "Enter" && !e.shiftKey) {
-            e.preventDefault();
-            send();
-          }
-        }}
-      />
+      {opened ? (
+        <Entries store={store} actions={actions} past={at !== null} />
+      ) : (
+        <p className="empty" aria-busy="true">
+          Loading the chat…
+        </p>
+      )}
+      {at === null && <Composer onSend={send} />}
     </section>
   );
 }
 
-/// The text a message shows now: streamed so far while it streams, else its content.
-function textOf(entry: ChatEntry, page: ChatPage, live: Record<string, string>): string {
-  if (entry.kind !== "Message") return "";
-  if (!entry.streaming) return entry.content;
-  const stored = page.streaming && page.streaming[0] === entry.id ? page.streaming[1] : "";
-  const streamed = live[entry.id] ?? "";
-  return streamed.length > stored.length ? streamed : stored;
-}
+function Entries({ store, actions, past }: { store: ChatStore; actions: RowActions; past: boolean }) {
+  const total = useSyncExternalStore(store.subscribe, () => store.total);
+  const version = useSyncExternalStore(store.subscribe, () => store.version);
+  const scroller = useRef<HTMLDivElement>(null);
+  const following = useRef(true);
+  // The app does not use the React Compiler; the virtualizer re-renders this component itself.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: total,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 96,
+    overscan: 6,
+    initialRect: { width: 800, height: 600 },
+  });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items[items.length - 1]?.index ?? 0;
 
-function Entry({ entry, text }: { entry: ChatEntry; text: string }) {
-  if (entry.kind === "ToolUse") {
-    return (
-      <li className={`tool ${entry.status.toLowerCase()}`}>
-        <strong>{entry.tool_name}</strong> {entry.input_summary} — {entry.status.toLowerCase()}
-        {entry.output_summary && <div className="output">{entry.output_summary}</div>}
-        {entry.error && <div className="output">{entry.error}</div>}
-      </li>
-    );
+  useEffect(() => {
+    store.show(first, last + 1);
+  }, [store, first, last, total]);
+
+  // End-anchored: start at the newest entry, and stay there as text arrives unless the person
+  // scrolled up.
+  const totalSize = virtualizer.getTotalSize();
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && following.current && total > 0) {
+      el.scrollTop = el.scrollHeight;
+    }
+  }, [total, totalSize, version]);
+
+  if (total === 0) {
+    return <p className="empty">No messages yet. Ask Coder something about your project below.</p>;
   }
   return (
-    <li className={`message ${entry.role.toLowerCase()}`}>
-      <div className="who">{entry.role === "User" ? "You" : entry.role === "Assistant" ? "Coder" : "System"}</div>
-      <div className="text">
-        {text}
-        {entry.streaming && <span className="typing" aria-label="typing"> ▍</span>}
-        {entry.interrupted && <em> (interrupted)</em>}
+    <div
+      className="entries"
+      ref={scroller}
+      role="log"
+      aria-label="Messages"
+      tabIndex={0}
+      onScroll={(e) => {
+        const el = e.currentTarget;
+        following.current = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_SLACK;
+      }}
+    >
+      <div className="entries-inner" style={{ height: totalSize }}>
+        <div className="entries-window" style={{ transform: `translateY(${items[0]?.start ?? 0}px)` }}>
+          {items.map((item) => (
+            <div key={item.key} data-index={item.index} className="entry" ref={virtualizer.measureElement}>
+              <EntryRow store={store} index={item.index} actions={actions} past={past} />
+            </div>
+          ))}
+        </div>
       </div>
-    </li>
+    </div>
   );
 }

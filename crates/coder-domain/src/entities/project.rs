@@ -8,6 +8,7 @@ use crate::values::{ProjectChanges, ToolApproval};
 
 /// A folder on disk that threads and runs work on.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Project {
     pub id: ProjectId,
     pub name: String,

@@ -11,6 +11,7 @@ use crate::values::{ApprovalDecision, Cost, RunStatus, StepResult, StepStatus, S
 /// `Queued → Running ⇄ WaitingForApproval → Success | Failed | Cancelled`.
 /// The run waits while any of its steps waits for approval.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(from = "RunData")]
 pub struct Run {
     pub id: RunId,
@@ -72,6 +73,7 @@ impl From<RunData> for Run {
 
 /// One step of a run.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StepRun {
     pub id: StepId,
     pub step_type: StepType,

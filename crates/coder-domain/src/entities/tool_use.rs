@@ -8,6 +8,7 @@ use crate::values::{ToolOutput, ToolStatus};
 /// One invocation of a tool: `Pending → Running → Success | Failed`, `Cancelled` from any state
 /// that is not final.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ToolUse {
     pub id: ToolUseId,
     pub run_id: RunId,

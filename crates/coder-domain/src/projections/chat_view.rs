@@ -94,6 +94,7 @@ impl From<ChatViewData> for ChatView {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind")]
 pub enum ChatEntry {
     Message(MessageView),
@@ -101,6 +102,7 @@ pub enum ChatEntry {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MessageView {
     pub id: MessageId,
     /// The final text; empty while the message streams (its text is in `streaming_message`).
@@ -114,6 +116,7 @@ pub struct MessageView {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ToolUseView {
     pub id: ToolUseId,
     pub tool_name: String,
@@ -136,6 +139,7 @@ pub struct ToolUseView {
 
 /// How one event changed the entry list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind")]
 pub enum ChatChange {
     EntryAdded {

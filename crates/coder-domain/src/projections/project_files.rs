@@ -14,6 +14,7 @@ use crate::values::FileChangeType;
 
 /// One recorded change, with the envelope fields that identify it (to diff or revert it).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FileChangeRecord {
     pub sequence: u64,
     pub event_id: Uuid,

@@ -14,6 +14,7 @@ use crate::ids::{RunId, ToolUseId};
 use crate::values::{ArtifactType, Verdict};
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(from = "RunViewData")]
 pub struct RunView {
     pub run_id: RunId,
@@ -27,6 +28,7 @@ pub struct RunView {
 
 /// An artifact without its bytes (those stay in the log).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ArtifactInfo {
     pub artifact_id: String,
     pub artifact_type: ArtifactType,

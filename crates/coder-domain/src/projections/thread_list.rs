@@ -16,6 +16,7 @@ use crate::values::Role;
 const PREVIEW_CHARS: usize = 100;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ThreadSummary {
     pub id: ThreadId,
     pub title: String,

@@ -1,0 +1,75 @@
+//! The files panel: a project's or a run's file changes, their diffs, and reverting them.
+
+use std::path::PathBuf;
+
+use coder_agent::changes;
+use coder_domain::{FileChangeRecord, ProjectId, RunId};
+use tauri::State;
+
+use crate::error::{ErrorCode, IpcError};
+use crate::state::AppState;
+
+/// A project's changes, newest first.
+#[tauri::command]
+pub fn project_changes(
+    state: State<'_, AppState>,
+    project_id: ProjectId,
+) -> Result<Vec<FileChangeRecord>, IpcError> {
+    match state.engine.project_files(project_id) {
+        Ok(files) => Ok(files.newest_first().cloned().collect()),
+        // A project without changes has no stream yet.
+        Err(coder_engine::QueryError::NotFound { .. }) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A run's changes, newest first.
+#[tauri::command]
+pub fn run_changes(state: State<'_, AppState>, run_id: RunId) -> Result<Vec<FileChangeRecord>, IpcError> {
+    Ok(changes::run_changes(&state.engine, run_id)?.into_iter().map(|(_, change)| change).collect())
+}
+
+/// The unified diff of the change recorded at `sequence`.
+#[tauri::command]
+pub fn file_diff(
+    state: State<'_, AppState>,
+    project_id: ProjectId,
+    sequence: u64,
+) -> Result<String, IpcError> {
+    let change = changes::change_at(&state.engine, project_id, sequence)?;
+    Ok(changes::diff(&state.engine, &change)?)
+}
+
+/// Puts the file back as it was before the change at `sequence`. Refused with `changed_since`
+/// when the file was changed after it, unless `force`.
+#[tauri::command]
+pub async fn revert_file(
+    state: State<'_, AppState>,
+    project_id: ProjectId,
+    sequence: u64,
+    force: bool,
+) -> Result<(), IpcError> {
+    let change = changes::change_at(&state.engine, project_id, sequence)?;
+    let root = project_root(&state, project_id)?;
+    changes::revert(&state.engine, project_id, &root, &change, force).await?;
+    Ok(())
+}
+
+/// Reverts every change of a run, newest first; returns how many.
+#[tauri::command]
+pub async fn revert_run(state: State<'_, AppState>, run_id: RunId, force: bool) -> Result<u32, IpcError> {
+    let Some((project_id, _)) = changes::run_changes(&state.engine, run_id)?.into_iter().next() else {
+        return Ok(0);
+    };
+    let root = project_root(&state, project_id)?;
+    let reverted = changes::revert_run(&state.engine, run_id, &root, force).await?;
+    Ok(u32::try_from(reverted).unwrap_or(u32::MAX))
+}
+
+fn project_root(state: &AppState, project: ProjectId) -> Result<PathBuf, IpcError> {
+    let path = state.engine.with_state(|s| s.projects.get(&project).map(|p| p.path.clone()));
+    let path = path.ok_or_else(|| IpcError::new(ErrorCode::NotFound, format!("no project {project}")))?;
+    std::fs::canonicalize(&path).map_err(|e| {
+        IpcError::new(ErrorCode::ProjectFolder, format!("the project folder {path} cannot be opened: {e}"))
+    })
+}

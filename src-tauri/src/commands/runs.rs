@@ -1,0 +1,89 @@
+//! Runs: the run panel's data, and the person's decisions on them.
+
+use coder_agent::preview::{preview, StepPreview};
+use coder_domain::{Approver, Run, RunId, RunView, StepId, ThreadId, ToolUseId};
+use serde::Serialize;
+use tauri::State;
+
+use crate::error::IpcError;
+use crate::state::AppState;
+
+/// A run with what each step waiting for approval will do.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RunPanel {
+    pub view: RunView,
+    pub waiting: Vec<WaitingStep>,
+}
+
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct WaitingStep {
+    pub step_id: StepId,
+    pub tool_use_id: ToolUseId,
+    pub preview: StepPreview,
+}
+
+/// A thread's runs, newest first.
+#[tauri::command]
+pub fn thread_runs(state: State<'_, AppState>, thread_id: ThreadId) -> Vec<Run> {
+    let mut runs: Vec<Run> =
+        state.engine.with_state(|s| s.runs.values().filter(|r| r.thread_id == thread_id).cloned().collect());
+    runs.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id)));
+    runs
+}
+
+#[tauri::command]
+pub fn run_panel(state: State<'_, AppState>, run_id: RunId) -> Result<RunPanel, IpcError> {
+    let view = state.engine.run_view(run_id)?;
+    let root = match &view.run {
+        Some(run) => state.agent().project_root(run.thread_id)?,
+        None => None,
+    };
+    let waiting = view
+        .run
+        .iter()
+        .flat_map(|run| &run.steps)
+        .filter(|step| step.step_type.needs_approval() && step.decision.is_none() && !step.status.is_final())
+        .filter_map(|step| {
+            let coder_domain::StepType::ToolCall { tool_use_id, .. } = &step.step_type else { return None };
+            let tool = view.tool_use(*tool_use_id)?;
+            Some(WaitingStep {
+                step_id: step.id,
+                tool_use_id: *tool_use_id,
+                preview: preview(root.as_deref(), &tool.tool_name, &tool.input),
+            })
+        })
+        .collect();
+    Ok(RunPanel { view, waiting })
+}
+
+#[tauri::command]
+pub async fn approve_step(
+    state: State<'_, AppState>,
+    run_id: RunId,
+    step_id: StepId,
+) -> Result<(), IpcError> {
+    Ok(state.agent().approve(run_id, step_id, Approver::Person).await?)
+}
+
+#[tauri::command]
+pub async fn reject_step(
+    state: State<'_, AppState>,
+    run_id: RunId,
+    step_id: StepId,
+    reason: Option<String>,
+) -> Result<(), IpcError> {
+    let reason = reason.filter(|r| !r.trim().is_empty());
+    Ok(state.agent().reject(run_id, step_id, Approver::Person, reason).await?)
+}
+
+#[tauri::command]
+pub async fn cancel_run(state: State<'_, AppState>, run_id: RunId) -> Result<(), IpcError> {
+    Ok(state.agent().cancel_run(run_id).await?)
+}
+
+#[tauri::command]
+pub async fn cancel_tool(state: State<'_, AppState>, tool_use_id: ToolUseId) -> Result<(), IpcError> {
+    Ok(state.agent().cancel_tool(tool_use_id).await?)
+}

@@ -1,0 +1,132 @@
+//! The model the app talks to in a test: `coder_agent::testing::ScriptServer` on loopback, with
+//! the Tokio runtime it runs on, and helpers to script turns.
+
+use std::time::{Duration, Instant};
+
+use coder_agent::provider::{ModelEvent, StopReason, ToolCall, Usage};
+use coder_agent::settings::ProviderKind;
+use coder_agent::testing::{RecordedRequest, ScriptServer, ServeOptions, Turn, Wire};
+use coder_agent::Settings;
+
+/// The model name the app is configured with.
+pub const MODEL: &str = "e2e-model";
+
+/// A scripted model server and its runtime; stops when dropped.
+#[derive(Debug)]
+pub struct ScriptedModel {
+    // Declared before the runtime so the server stops before its runtime does.
+    server: ScriptServer,
+    wire: Wire,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl ScriptedModel {
+    /// An OpenAI-compatible server answering each request with the next turn, as fast as it can.
+    pub fn openai(turns: impl IntoIterator<Item = Turn>) -> Self {
+        Self::start(Wire::OpenAi, turns, ServeOptions::default())
+    }
+
+    /// Like `openai`, but the bytes trickle out (see `paced`), so a test can watch text stream in.
+    pub fn openai_paced(turns: impl IntoIterator<Item = Turn>) -> Self {
+        Self::start(Wire::OpenAi, turns, paced())
+    }
+
+    pub fn start(wire: Wire, turns: impl IntoIterator<Item = Turn>, options: ServeOptions) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a Tokio runtime starts");
+        let server = {
+            let _entered = runtime.enter();
+            ScriptServer::start(wire, turns, options).expect("the script server binds a loopback port")
+        };
+        Self { server, wire, _runtime: runtime }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// Settings that point the app at this server.
+    pub fn settings(&self) -> Settings {
+        let provider = match self.wire {
+            Wire::OpenAi => ProviderKind::Openai,
+            Wire::Anthropic => ProviderKind::Anthropic,
+        };
+        Settings { provider, base_url: self.base_url(), model: MODEL.into(), ..Settings::default() }
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.server.requests()
+    }
+
+    /// Waits until at least `count` requests arrived; panics after `timeout`.
+    pub fn wait_for_requests(&self, count: usize, timeout: Duration) -> Vec<RecordedRequest> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let requests = self.requests();
+            if requests.len() >= count {
+                return requests;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the model got {} requests within {timeout:?}, expected {count}",
+                requests.len()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The `messages` of request `index` (OpenAI wire), for checking what the model was sent.
+    pub fn messages(&self, index: usize) -> Vec<serde_json::Value> {
+        let requests = self.requests();
+        let request = requests
+            .get(index)
+            .unwrap_or_else(|| panic!("the model got {} requests, none with index {index}", requests.len()));
+        let body = request.json().expect("the app sends JSON");
+        body["messages"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// Serving that writes 8 bytes at a time with a short pause after each: about a tenth of a
+/// second per word on the OpenAI wire, so a test polling the page sees the text grow.
+pub fn paced() -> ServeOptions {
+    ServeOptions { fragment: Some(8), ..ServeOptions::default() }
+}
+
+/// A turn that answers `text`, streamed word by word, and ends the run.
+pub fn answer(text: &str) -> Turn {
+    let mut events = words(text);
+    events.push(ModelEvent::Usage(Usage { input_tokens: 100, output_tokens: 20 }));
+    events.push(ModelEvent::Stop(StopReason::EndTurn));
+    Turn::reply(events)
+}
+
+/// A turn that says `say`, then calls `tool` with `input` (a tool that writes or runs
+/// something waits for the person's approval).
+pub fn tool_call(say: &str, tool: &str, input: serde_json::Value) -> Turn {
+    let mut events = words(say);
+    events.push(ModelEvent::ToolCall(ToolCall { id: format!("call_{tool}"), name: tool.into(), input }));
+    events.push(ModelEvent::Usage(Usage { input_tokens: 200, output_tokens: 30 }));
+    events.push(ModelEvent::Stop(StopReason::ToolUse));
+    Turn::reply(events)
+}
+
+/// `text` as one delta per word (each with its trailing space).
+fn words(text: &str) -> Vec<ModelEvent> {
+    text.split_inclusive(' ').map(|word| ModelEvent::TextDelta(word.to_owned())).collect()
+}
+
+/// The text of the user messages in an OpenAI request's `messages`.
+pub fn user_texts(messages: &[serde_json::Value]) -> Vec<String> {
+    messages
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| match &m["content"] {
+            serde_json::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}

@@ -1,0 +1,194 @@
+import { useEffect, useState } from "react";
+
+import type { Backend } from "../backend";
+import { DiffView } from "../files/DiffView";
+import { describe } from "../shared/errors";
+import type { IpcError, Run, RunStatus, StepRun, WaitingStep } from "../shared/types";
+import { useAsync } from "../shared/useAsync";
+import { formatDuration } from "../thread/toolCards";
+
+const RUN_WORDS: Record<RunStatus, string> = {
+  Queued: "Queued",
+  Running: "Running",
+  WaitingForApproval: "Waiting for your approval",
+  Success: "Finished",
+  Failed: "Failed",
+  Cancelled: "Cancelled",
+};
+
+/** The thread's runs, newest first, and the chosen one's steps, approvals, cost and controls. */
+export function RunPanel({
+  backend,
+  threadId,
+  runId,
+  onSelectRun,
+}: {
+  backend: Backend;
+  threadId: string;
+  runId: string | null;
+  onSelectRun: (runId: string) => void;
+}) {
+  const runs = useAsync(() => backend.threadRuns(threadId), [backend, threadId]);
+  const shown = runId ?? runs.value?.[0]?.id ?? null;
+  const panel = useAsync(() => (shown ? backend.runPanel(shown) : Promise.resolve(null)), [backend, shown]);
+  const [error, setError] = useState<string | null>(null);
+  const [reason, setReason] = useState("");
+  const reloadRuns = runs.reload;
+  const reloadPanel = panel.reload;
+
+  useEffect(
+    () =>
+      backend.onViewChange((change) => {
+        if (change.kind === "run" && change.thread_id === threadId) {
+          reloadRuns();
+          reloadPanel();
+        }
+      }),
+    [backend, threadId, reloadRuns, reloadPanel],
+  );
+
+  const act = (action: Promise<unknown>) =>
+    action.then(
+      () => setError(null),
+      (e: IpcError) => setError(describe(e)),
+    );
+
+  if (runs.value && runs.value.length === 0) {
+    return <p className="empty">No runs yet. Each message you send starts one.</p>;
+  }
+  const run = panel.value?.view.run ?? null;
+  return (
+    <div className="run-panel">
+      {runs.value && runs.value.length > 1 && (
+        <label className="field">
+          Run
+          <select value={shown ?? ""} onChange={(e) => onSelectRun(e.target.value)}>
+            {runs.value.map((r, i) => (
+              <option key={r.id} value={r.id}>
+                {i === 0 ? "Latest" : `#${runs.value!.length - i}`} — {RUN_WORDS[r.status]} —{" "}
+                {new Date(r.started_at).toLocaleTimeString()}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {(error ?? panel.error ?? runs.error) && (
+        <p role="alert" className="error">
+          {error ?? panel.error ?? runs.error}
+        </p>
+      )}
+      {run && (
+        <>
+          <RunSummary run={run} />
+          {panel.value!.waiting.map((step) => (
+            <Approval
+              key={step.step_id}
+              step={step}
+              reason={reason}
+              onReason={setReason}
+              onApprove={() => act(backend.approveStep(run.id, step.step_id))}
+              onReject={() =>
+                act(backend.rejectStep(run.id, step.step_id, reason || null).then(() => setReason("")))
+              }
+            />
+          ))}
+          <ol className="steps" aria-label="Steps">
+            {run.steps.map((step) => (
+              <Step key={step.id} step={step} />
+            ))}
+          </ol>
+          {(run.status === "Running" || run.status === "WaitingForApproval" || run.status === "Queued") && (
+            <button type="button" className="danger" onClick={() => act(backend.cancelRun(run.id))}>
+              Cancel run
+            </button>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+function RunSummary({ run }: { run: Run }) {
+  const dollars = (run.cost.usd_cents / 100).toFixed(2);
+  return (
+    <dl className="run-summary" aria-label="Run summary">
+      <dt>Status</dt>
+      <dd data-run-status={run.status}>{RUN_WORDS[run.status]}</dd>
+      <dt>Tokens</dt>
+      <dd>
+        {run.cost.total_tokens.toLocaleString()} ({run.cost.input_tokens.toLocaleString()} in,{" "}
+        {run.cost.output_tokens.toLocaleString()} out)
+      </dd>
+      <dt>Cost</dt>
+      <dd>${dollars}</dd>
+      {run.duration_ms !== null && (
+        <>
+          <dt>Took</dt>
+          <dd>{formatDuration(run.duration_ms)}</dd>
+        </>
+      )}
+    </dl>
+  );
+}
+
+function Step({ step }: { step: StepRun }) {
+  const decided = step.decision ? ` — ${step.decision.verdict.toLowerCase()}` : "";
+  return (
+    <li className={`step status-${step.status.toLowerCase()}`}>
+      <span className="step-title">{step.description}</span>
+      <span className="badge">
+        {step.status.toLowerCase()}
+        {decided}
+      </span>
+      <progress aria-label={`Progress of ${step.description}`} max={1} value={step.progress} />
+      {step.result?.kind === "Failed" && <p className="error">{step.result.error}</p>}
+    </li>
+  );
+}
+
+function Approval({
+  step,
+  reason,
+  onReason,
+  onApprove,
+  onReject,
+}: {
+  step: WaitingStep;
+  reason: string;
+  onReason: (reason: string) => void;
+  onApprove: () => void;
+  onReject: () => void;
+}) {
+  const preview = step.preview;
+  return (
+    <section className="approval" aria-label="Waiting for approval">
+      <h3>
+        Coder wants to{" "}
+        {preview.kind === "command"
+          ? "run a command"
+          : preview.kind === "write"
+            ? `change ${preview.path}`
+            : `use ${preview.tool_name}`}
+      </h3>
+      {preview.kind === "command" && (
+        <pre className="command" aria-label="Command">
+          $ {preview.command}
+        </pre>
+      )}
+      {preview.kind === "write" && <DiffView diff={preview.diff} label={`Changes to ${preview.path}`} />}
+      {preview.kind === "input" && <pre aria-label="Tool input">{preview.input}</pre>}
+      <label className="field">
+        Reason if you reject (optional, told to Coder)
+        <input value={reason} onChange={(e) => onReason(e.target.value)} />
+      </label>
+      <div className="buttons">
+        <button type="button" className="primary" onClick={onApprove}>
+          Approve
+        </button>
+        <button type="button" onClick={onReject}>
+          Reject
+        </button>
+      </div>
+    </section>
+  );
+}

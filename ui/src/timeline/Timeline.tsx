@@ -1,0 +1,119 @@
+import { useEffect, useMemo, useState } from "react";
+
+import type { Backend } from "../backend";
+import { useAsync } from "../shared/useAsync";
+
+/** Rows of the timeline shown at once; older ones are reached through the filter or slider. */
+const SHOWN = 500;
+
+/**
+ * The thread's events in order, with their correlation (one run, or one action). Choosing a
+ * correlation shows only its events; the slider shows the chat as it was at any event.
+ */
+export function Timeline({
+  backend,
+  threadId,
+  at,
+  onTimeTravel,
+}: {
+  backend: Backend;
+  threadId: string;
+  at: number | null;
+  onTimeTravel: (sequence: number | null) => void;
+}) {
+  const timeline = useAsync(() => backend.threadTimeline(threadId), [backend, threadId]);
+  const [correlation, setCorrelation] = useState<string | null>(null);
+  const reload = timeline.reload;
+
+  useEffect(
+    () =>
+      backend.onViewChange((change) => {
+        if (change.kind === "chat" && change.thread_id === threadId && at === null) reload();
+      }),
+    [backend, threadId, at, reload],
+  );
+
+  const all = useMemo(() => timeline.value ?? [], [timeline.value]);
+  const correlations = useMemo(() => {
+    const seen = new Map<string, string>();
+    for (const e of all) if (!seen.has(e.correlation_id)) seen.set(e.correlation_id, e.summary);
+    return [...seen.entries()];
+  }, [all]);
+  const filtered = correlation ? all.filter((e) => e.correlation_id === correlation) : all;
+  const shown = filtered.slice(-SHOWN);
+  const position = at === null ? all.length - 1 : all.findIndex((e) => e.sequence === at);
+
+  if (timeline.error) return <p className="error">{timeline.error}</p>;
+  if (all.length === 0) return <p className="empty">Nothing has happened in this thread yet.</p>;
+  return (
+    <div className="timeline">
+      <label className="field">
+        Time travel: {at === null ? "now" : `event #${at}`}
+        <input
+          type="range"
+          aria-label="Time travel"
+          min={0}
+          max={all.length - 1}
+          value={position < 0 ? all.length - 1 : position}
+          onChange={(e) => {
+            const index = Number(e.target.value);
+            onTimeTravel(index >= all.length - 1 ? null : all[index].sequence);
+          }}
+        />
+      </label>
+      {at !== null && (
+        <button type="button" onClick={() => onTimeTravel(null)}>
+          Back to now
+        </button>
+      )}
+      <label className="field">
+        Show
+        <select
+          aria-label="Filter by correlation"
+          value={correlation ?? ""}
+          onChange={(e) => setCorrelation(e.target.value || null)}
+        >
+          <option value="">All events</option>
+          {correlations.map(([id, first]) => (
+            <option key={id} value={id}>
+              {id.slice(0, 8)} — {first}
+            </option>
+          ))}
+        </select>
+      </label>
+      {filtered.length > SHOWN && (
+        <p className="note">
+          Showing the last {SHOWN} of {filtered.length} events.
+        </p>
+      )}
+      <ol className="events" aria-label="Events">
+        {shown.map((e) => (
+          <li
+            key={e.sequence}
+            aria-current={e.sequence === at}
+            className={e.sequence > (at ?? Infinity) ? "future" : ""}
+          >
+            <button
+              type="button"
+              className="event"
+              onClick={() => onTimeTravel(e.sequence)}
+              title="Show the chat as it was here"
+            >
+              <span className="seq">#{e.sequence}</span>
+              <span className="type">{e.event_type}</span>
+              <span className="summary">{e.summary}</span>
+            </button>
+            <button
+              type="button"
+              className="correlation"
+              aria-label={`Only events of correlation ${e.correlation_id.slice(0, 8)}`}
+              onClick={() => setCorrelation(e.correlation_id)}
+            >
+              {e.correlation_id.slice(0, 8)}
+            </button>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
