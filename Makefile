@@ -22,7 +22,8 @@ run: setup ui-build
 # The UI is served by Vite with hot reload; the app is built without the embedded UI so it
 # loads the dev server's page (tauri.conf.json's devUrl).
 dev: setup ui-deps
-	cd ui && npx vite --port 5173 --strictPort & trap "kill $$!" EXIT; \
+	(cd ui && exec node_modules/.bin/vite --port 5173 --strictPort) & vite=$$!; \
+	trap 'kill $$vite 2>/dev/null' EXIT INT TERM; \
 	cargo run --locked -p coder-desktop --no-default-features
 
 test: setup test-tools fmt-check ui-check ui-build lint app-build rust-test ui-test

@@ -60,6 +60,8 @@ pub enum ErrorCode {
     Busy,
     /// A file, folder or link could not be opened outside Coder.
     OpenFailed,
+    /// A path given as a project folder is not a folder.
+    NotAFolder,
     /// Set by the UI when the call itself failed (the backend never sends it).
     IpcFailed,
     /// A bug or an unforeseen failure; the message says what.

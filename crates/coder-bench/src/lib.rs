@@ -24,6 +24,7 @@ mod inspect;
 mod measure;
 mod projections;
 mod report;
+mod seed;
 mod sizes;
 mod sqlite;
 mod workload;
@@ -33,6 +34,7 @@ use std::path::PathBuf;
 pub use cold_start::{cold_start_child_main, COLD_START_ENV};
 pub use error::BenchError;
 pub use report::{BenchReport, Figure, Goal, FIGURES};
+pub use seed::write_long_thread;
 
 use crate::bulk::{fresh_dir, remove_dir};
 use crate::measure::Progress;

@@ -20,7 +20,7 @@ pub async fn add_project(state: State<'_, AppState>, path: String) -> Result<Pro
     let folder = std::fs::canonicalize(path.trim())
         .ok()
         .filter(|p| p.is_dir())
-        .ok_or_else(|| IpcError::new(ErrorCode::ProjectFolder, format!("{path} is not a folder")))?;
+        .ok_or_else(|| IpcError::new(ErrorCode::NotAFolder, format!("{path} is not a folder")))?;
     let name =
         folder.file_name().map_or_else(|| folder.display().to_string(), |n| n.to_string_lossy().into());
     let path = folder.display().to_string();

@@ -3,11 +3,17 @@ import { useState } from "react";
 import type { Backend } from "../backend";
 import { Dialog } from "../shared/Dialog";
 import { describe } from "../shared/errors";
-import type { IpcError, Settings, SettingsView } from "../shared/types";
+import type { IpcError, Prices, Settings, SettingsView } from "../shared/types";
 
 type Choice = "demo" | "ollama" | "openai" | "anthropic";
 
 const OLLAMA_URL = "http://localhost:11434/v1";
+
+/** The two prices a run's cost is computed from. */
+const PRICES: [keyof Prices, string][] = [
+  ["input_per_million", "$ per million input tokens"],
+  ["output_per_million", "$ per million output tokens"],
+];
 
 function choiceOf(s: Settings): Choice {
   if (s.provider === "demo") return "demo";
@@ -112,30 +118,20 @@ export function SettingsScreen({
               <input value={settings.model} onChange={(e) => set({ model: e.target.value })} />
             </label>
             <div className="row">
-              <label className="field">
-                $ per million input tokens
-                <input
-                  type="number"
-                  min={0}
-                  step="0.01"
-                  value={settings.prices.input_per_million}
-                  onChange={(e) =>
-                    set({ prices: { ...settings.prices, input_per_million: Number(e.target.value) || 0 } })
-                  }
-                />
-              </label>
-              <label className="field">
-                $ per million output tokens
-                <input
-                  type="number"
-                  min={0}
-                  step="0.01"
-                  value={settings.prices.output_per_million}
-                  onChange={(e) =>
-                    set({ prices: { ...settings.prices, output_per_million: Number(e.target.value) || 0 } })
-                  }
-                />
-              </label>
+              {PRICES.map(([key, label]) => (
+                <label key={key} className="field">
+                  {label}
+                  <input
+                    type="number"
+                    min={0}
+                    step="0.01"
+                    value={settings.prices[key]}
+                    onChange={(e) =>
+                      set({ prices: { ...settings.prices, [key]: Number(e.target.value) || 0 } })
+                    }
+                  />
+                </label>
+              ))}
             </div>
             {keyVariable && (
               <p className="note">

@@ -43,6 +43,7 @@ const WORDS: Record<ErrorCode, string> = {
   provider_unreachable: "Coder cannot reach the model provider. Check its address and your connection.",
   provider_not_configured: "The model provider is not set up. Check the settings and the API key.",
   // The app itself.
+  not_a_folder: "That is not a folder on this computer. Choose an existing project folder.",
   busy: "A run is still running. Wait for it to finish or cancel it, then try again.",
   open_failed: "That could not be opened.",
   ipc_failed: "Coder's window lost contact with the app. Restart Coder.",
