@@ -52,6 +52,7 @@ fn main() {
         .plugin(tauri_plugin_opener::init())
         .plugin(navigation_guard())
         .manage(stream::Streams::default())
+        .manage(commands::chat::PastView::default())
         .setup(move |app| {
             let state = state::AppState::open(&setup_dir)?;
             events::forward(app.handle(), &state);
@@ -93,6 +94,7 @@ fn main() {
             commands::runs::reject_step,
             commands::runs::cancel_run,
             commands::runs::cancel_tool,
+            commands::runs::tool_output,
             commands::files::project_changes,
             commands::files::run_changes,
             commands::files::file_diff,

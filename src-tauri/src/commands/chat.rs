@@ -1,6 +1,8 @@
 //! One thread's chat: pages of entries for the virtualized list (now or at a past event), the
 //! live stream, sending and deleting messages.
 
+use std::sync::{Arc, Mutex};
+
 use coder_domain::{ChatEntry, ChatView, Command, MessageId, RunId, ThreadId};
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -54,21 +56,36 @@ pub fn chat_page(
     Ok(state.engine.with_chat_applied(thread_id, |view, applied| page(view, applied, start, count))?)
 }
 
-/// The chat as it was right after event `sequence` (time travel).
+/// The chat as it was right after event `sequence` (time travel). The past view last asked for is
+/// kept, so scrolling it fetches pages without rebuilding it each time.
 #[tauri::command]
 pub async fn chat_page_at(
     state: State<'_, AppState>,
+    past: State<'_, PastView>,
     thread_id: ThreadId,
     sequence: u64,
     start: u32,
     count: u32,
 ) -> Result<ChatPage, IpcError> {
-    let engine = state.engine.clone();
-    let view = tauri::async_runtime::spawn_blocking(move || engine.chat_view_at(thread_id, sequence))
-        .await
-        .map_err(IpcError::internal)??;
+    let kept = past.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let view = match kept {
+        Some((thread, at, view)) if thread == thread_id && at == sequence => view,
+        _ => {
+            let engine = state.engine.clone();
+            let view = tauri::async_runtime::spawn_blocking(move || engine.chat_view_at(thread_id, sequence))
+                .await
+                .map_err(IpcError::internal)??;
+            let view = Arc::new(view);
+            *past.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((thread_id, sequence, view.clone()));
+            view
+        }
+    };
     Ok(page(&view, sequence, start, count))
 }
+
+/// The past view last shown: a thread as of one event.
+#[derive(Default)]
+pub struct PastView(Mutex<Option<(ThreadId, u64, Arc<ChatView>)>>);
 
 #[tauri::command]
 pub async fn send_message(

@@ -1,11 +1,11 @@
 //! Runs: the run panel's data, and the person's decisions on them.
 
 use coder_agent::preview::{preview, StepPreview};
-use coder_domain::{Approver, Run, RunId, RunView, StepId, ThreadId, ToolUseId};
+use coder_domain::{Approver, Run, RunId, RunView, StepId, ThreadId, ToolOutput, ToolUseId};
 use serde::Serialize;
 use tauri::State;
 
-use crate::error::IpcError;
+use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
 
 /// A run with what each step waiting for approval will do.
@@ -86,4 +86,19 @@ pub async fn cancel_run(state: State<'_, AppState>, run_id: RunId) -> Result<(),
 #[tauri::command]
 pub async fn cancel_tool(state: State<'_, AppState>, tool_use_id: ToolUseId) -> Result<(), IpcError> {
     Ok(state.agent().cancel_tool(tool_use_id).await?)
+}
+
+/// A tool use's whole output, once it has one (the chat keeps a one-line summary, and the
+/// engine's write model drops outputs; the run's own stream has them).
+#[tauri::command]
+pub fn tool_output(
+    state: State<'_, AppState>,
+    run_id: RunId,
+    tool_use_id: ToolUseId,
+) -> Result<Option<ToolOutput>, IpcError> {
+    let view = state.engine.run_view(run_id)?;
+    let tool = view.tool_use(tool_use_id).ok_or_else(|| {
+        IpcError::new(ErrorCode::NotFound, format!("no tool use {tool_use_id} in run {run_id}"))
+    })?;
+    Ok(tool.output.clone())
 }

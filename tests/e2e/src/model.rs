@@ -1,6 +1,8 @@
 //! The model the app talks to in a test: `coder_agent::testing::ScriptServer` on loopback, with
 //! the Tokio runtime it runs on, and helpers to script turns.
 
+use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use coder_agent::provider::{ModelEvent, StopReason, ToolCall, Usage};
@@ -11,13 +13,34 @@ use coder_agent::Settings;
 /// The model name the app is configured with.
 pub const MODEL: &str = "e2e-model";
 
+/// The default HTTP port, where `ScriptedModel::on_port_80` serves: a URL on it shows no port.
+const PORT_80: u16 = 80;
+
+/// Held by the one model in this process that serves on port 80.
+static ON_PORT_80: Mutex<()> = Mutex::new(());
+
 /// A scripted model server and its runtime; stops when dropped.
 #[derive(Debug)]
 pub struct ScriptedModel {
-    // Declared before the runtime so the server stops before its runtime does.
+    // Declared before the runtime so the server and the forwarder stop before their runtime does.
     server: ScriptServer,
+    forwarder: Option<Forwarder>,
     wire: Wire,
     _runtime: tokio::runtime::Runtime,
+}
+
+/// Connections to loopback port 80, passed on to the server.
+#[derive(Debug)]
+struct Forwarder {
+    task: tokio::task::JoinHandle<()>,
+    _port: MutexGuard<'static, ()>,
+}
+
+impl Drop for Forwarder {
+    fn drop(&mut self) {
+        // The connections live in a `JoinSet` owned by the task, so they stop with it.
+        self.task.abort();
+    }
 }
 
 impl ScriptedModel {
@@ -41,11 +64,41 @@ impl ScriptedModel {
             let _entered = runtime.enter();
             ScriptServer::start(wire, turns, options).expect("the script server binds a loopback port")
         };
-        Self { server, wire, _runtime: runtime }
+        Self { server, forwarder: None, wire, _runtime: runtime }
     }
 
+    /// Serves on loopback port 80 too, and points the app there, so the provider label (at the
+    /// foot of the sidebar, and in every run's steps) reads `http://127.0.0.1/v1` instead of a
+    /// random port: for screenshots. Where port 80 cannot be had (no root, or it is taken) the
+    /// model stays on its own port, and says so. Models on port 80 in one test process take
+    /// turns: this waits while another one holds it, so call it before starting the app (a test
+    /// waiting here must not hold the app's turn, which the holder of port 80 may wait for).
+    pub fn on_port_80(mut self) -> Self {
+        let turn = ON_PORT_80.lock().unwrap_or_else(PoisonError::into_inner);
+        let listener = match std::net::TcpListener::bind(("127.0.0.1", PORT_80)) {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("e2e: the model stays on {}: port 80 is not available ({e})", self.server.addr());
+                return self;
+            }
+        };
+        let task = {
+            let _entered = self._runtime.enter();
+            listener.set_nonblocking(true).expect("a listener can be made non-blocking");
+            let listener = tokio::net::TcpListener::from_std(listener).expect("Tokio takes the listener");
+            tokio::spawn(forward(listener, self.server.addr()))
+        };
+        self.forwarder = Some(Forwarder { task, _port: turn });
+        self
+    }
+
+    /// The URL the app is pointed at.
     pub fn base_url(&self) -> String {
-        self.server.base_url()
+        let url = self.server.base_url();
+        match self.forwarder {
+            Some(_) => url.replace(&self.server.addr().to_string(), "127.0.0.1"),
+            None => url,
+        }
     }
 
     /// Settings that point the app at this server.
@@ -87,6 +140,24 @@ impl ScriptedModel {
             .unwrap_or_else(|| panic!("the model got {} requests, none with index {index}", requests.len()));
         let body = request.json().expect("the app sends JSON");
         body["messages"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// Passes every connection `listener` accepts on to `upstream`, byte for byte.
+async fn forward(listener: tokio::net::TcpListener, upstream: SocketAddr) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        let Ok((mut client, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        connections.spawn(async move {
+            if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                // Either side closing ends the exchange; there is nobody to tell about an error.
+                let _closed = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            }
+        });
     }
 }
 

@@ -16,6 +16,7 @@ import type {
   StreamBatch,
   ThreadSummary,
   TimelineEntry,
+  ToolOutput,
   ViewChange,
 } from "../shared/types";
 
@@ -44,6 +45,8 @@ export interface Backend {
   rejectStep(runId: string, stepId: string, reason: string | null): Promise<void>;
   cancelRun(runId: string): Promise<void>;
   cancelTool(toolUseId: string): Promise<void>;
+  /** A finished tool use's whole output; `null` while it has none. */
+  toolOutput(runId: string, toolUseId: string): Promise<ToolOutput | null>;
 
   projectChanges(projectId: string): Promise<FileChangeRecord[]>;
   runChanges(runId: string): Promise<FileChangeRecord[]>;
@@ -147,6 +150,7 @@ export const tauriBackend: Backend = {
   rejectStep: (runId, stepId, reason) => call("reject_step", { runId, stepId, reason }),
   cancelRun: (runId) => call("cancel_run", { runId }),
   cancelTool: (toolUseId) => call("cancel_tool", { toolUseId }),
+  toolOutput: (runId, toolUseId) => call("tool_output", { runId, toolUseId }),
 
   projectChanges: (projectId) => call("project_changes", { projectId }),
   runChanges: (runId) => call("run_changes", { runId }),

@@ -44,12 +44,13 @@ export function ThreadRow({
     <li className="thread-row" aria-current={selected} data-thread-id={thread.id}>
       <button type="button" className="thread-open" onClick={onSelect}>
         <span className="title">{thread.title}</span>
-        {thread.unread_count > 0 && (
+        {/* The open thread is being read: a count that arrives before its mark-read does not show. */}
+        {thread.unread_count > 0 && !selected && (
           <span className="unread" aria-label={`${thread.unread_count} unread`}>
             {thread.unread_count}
           </span>
         )}
-        <span className="preview">{thread.last_message_preview || "No messages yet"}</span>
+        <span className="preview">{plain(thread.last_message_preview) || "No messages yet"}</span>
       </button>
       <span className="row-actions">
         <button
@@ -76,4 +77,13 @@ export function ThreadRow({
       </span>
     </li>
   );
+}
+
+/** A Markdown preview as plain words: emphasis, code ticks, headings and link targets dropped. */
+export function plain(markdown: string): string {
+  return markdown
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/[*_`~]+/g, "")
+    .replace(/^\s*(#{1,6}|>|[-+] )\s*/gm, "")
+    .trim();
 }

@@ -75,6 +75,7 @@ export function Chat({
       deleteMessage: (messageId) =>
         backend.deleteMessage(threadId, messageId).catch((e: IpcError) => onError(describe(e))),
       cancelTool: (toolUseId) => backend.cancelTool(toolUseId).catch((e: IpcError) => onError(describe(e))),
+      loadOutput: (runId, toolUseId) => backend.toolOutput(runId, toolUseId),
       reviewRun: onReviewRun,
     }),
     [backend, threadId, onReviewRun, onError],

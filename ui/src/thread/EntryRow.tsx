@@ -1,7 +1,7 @@
 import { memo, useSyncExternalStore } from "react";
 
 import { Markdown } from "../markdown/Markdown";
-import type { ChatEntry, MessageView } from "../shared/types";
+import type { ChatEntry, MessageView, ToolOutput } from "../shared/types";
 import type { ChatStore } from "./chatStore";
 import { ToolCard } from "./ToolCard";
 
@@ -9,6 +9,7 @@ export interface RowActions {
   openLink: (url: string) => void;
   deleteMessage: (messageId: string) => void;
   cancelTool: (toolUseId: string) => void;
+  loadOutput: (runId: string, toolUseId: string) => Promise<ToolOutput | null>;
   reviewRun: (runId: string) => void;
 }
 
@@ -55,6 +56,7 @@ function ToolRow({
       tool={entry}
       liveOutput={lines}
       onCancel={past ? noop : actions.cancelTool}
+      loadOutput={actions.loadOutput}
       onReview={actions.reviewRun}
     />
   );

@@ -1,6 +1,6 @@
 import { memo, useState } from "react";
 
-import type { ToolUseView } from "../shared/types";
+import type { ToolOutput, ToolUseView } from "../shared/types";
 import { formatDuration, toolCardKind } from "./toolCards";
 
 const STATUS_WORDS: Record<ToolUseView["status"], string> = {
@@ -17,13 +17,17 @@ export const ToolCard = memo(function ToolCard({
   liveOutput,
   onCancel,
   onReview,
+  loadOutput,
 }: {
   tool: ToolUseView;
   liveOutput: string[] | undefined;
   onCancel: (toolUseId: string) => void;
   onReview: (runId: string) => void;
+  loadOutput: (runId: string, toolUseId: string) => Promise<ToolOutput | null>;
 }) {
   const [open, setOpen] = useState(false);
+  // The whole output, fetched when first shown (the card itself carries a one-line summary).
+  const [full, setFull] = useState<string | null>(null);
   const kind = toolCardKind(tool);
   const active = tool.status === "Pending" || tool.status === "Running";
   const status = tool.awaiting_approval ? "waiting for approval" : STATUS_WORDS[tool.status];
@@ -61,16 +65,44 @@ export const ToolCard = memo(function ToolCard({
           </button>
         )}
         {output && (
-          <button type="button" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
+          <button
+            type="button"
+            aria-expanded={open}
+            onClick={() => {
+              if (!open && full === null && tool.output_summary !== null) {
+                loadOutput(tool.run_id, tool.id).then(
+                  (o) => setFull(o ? outputText(o) : null),
+                  () => {},
+                );
+              }
+              setOpen((o) => !o);
+            }}
+          >
             {open ? "Hide output" : "Show output"}
           </button>
         )}
       </div>
       {open && output && (
         <pre className="tool-output" tabIndex={0} aria-label="Tool output">
-          {output}
+          {full ?? output}
         </pre>
       )}
     </article>
   );
 });
+
+/** A tool's output as text to read. */
+function outputText(output: ToolOutput): string {
+  switch (output.kind) {
+    case "Text":
+      return output.value;
+    case "Json":
+      return JSON.stringify(output.value, null, 2);
+    case "Binary":
+      return `${Math.floor((output.value.length * 3) / 4)} bytes of binary data`;
+    case "File":
+      return `${output.value.path} (${output.value.mime_type})`;
+    case "Empty":
+      return "(no output)";
+  }
+}

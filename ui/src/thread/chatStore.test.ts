@@ -155,6 +155,29 @@ describe("ChatStore", () => {
     expect(ids(store)).toEqual(["a", "b"]);
   });
 
+  it("keeps a change that arrives while the first page is on its way", async () => {
+    const b = backend([]);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    const store = new ChatStore(async (start, count) => {
+      // The first page is read now, before the message below is added, and arrives after it.
+      const page = await b.fetch(start, count);
+      if (first) {
+        first = false;
+        await held;
+      }
+      return page;
+    });
+    const opened = store.open();
+    b.rows.push(message("a"));
+    store.apply({ kind: "EntryAdded", index: 0 }, ++seq);
+    release();
+    await opened;
+    for (let i = 0; i < 5; i++) await settle();
+    expect(ids(store)).toEqual(["a"]);
+  });
+
   it("waits for the changes a page is ahead of", async () => {
     const b = backend([message("a")]);
     const store = new ChatStore(b.fetch);

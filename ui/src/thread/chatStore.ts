@@ -37,6 +37,9 @@ export class ChatStore {
   private window: [number, number] = [0, 0];
   /** Changes up to this event are in the first page. */
   private openedAt = 0;
+  /** Changes that arrived while the first page was on its way: applied once it is here, if it
+   * does not hold them already (else the page's length would overwrite their inserts). */
+  private early: { change: ChatChange; sequence: number }[] | null = null;
   private aheadCount = 0;
   private fetching = false;
   private again = false;
@@ -62,12 +65,21 @@ export class ChatStore {
 
   /** Learns the length of the chat and fetches its last rows. */
   async open(lastRows = 40): Promise<void> {
-    const head = await this.fetchPage(0, 0);
+    this.early = [];
+    let head: ChatPage;
+    let early: { change: ChatChange; sequence: number }[];
+    try {
+      head = await this.fetchPage(0, 0);
+    } finally {
+      early = this.early ?? [];
+      this.early = null;
+    }
     if (this.closed) return;
     this.openedAt = head.sequence;
     this.resize(head.total);
     this.accept(head, this.shiftCount, this.marks);
     this.window = [Math.max(0, this.total - lastRows), this.total];
+    for (const { change, sequence } of early) if (sequence > this.openedAt) this.splice(change);
     await this.fill();
     this.loaded = true;
     this.notify();
@@ -110,7 +122,18 @@ export class ChatStore {
 
   /** Applies one change the engine reported at event `sequence`, by index. */
   apply(change: ChatChange, sequence: number) {
+    if (this.early) {
+      this.early.push({ change, sequence });
+      return;
+    }
     if (sequence <= this.openedAt) return;
+    this.splice(change);
+    this.notify();
+    void this.fill();
+  }
+
+  /** Splices `change` into the entries, moving the window and the stale marks with them. */
+  private splice(change: ChatChange) {
     switch (change.kind) {
       case "EntryAdded":
         this.entries.splice(change.index, 0, undefined);
@@ -132,8 +155,6 @@ export class ChatStore {
         break;
       }
     }
-    this.notify();
-    void this.fill();
   }
 
   /** Adds streamed text and tool output. */

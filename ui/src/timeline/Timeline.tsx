@@ -6,6 +6,10 @@ import { useAsync } from "../shared/useAsync";
 /** Rows of the timeline shown at once; older ones are reached through the filter or slider. */
 const SHOWN = 500;
 
+/** A correlation id, short. Ids are UUIDv7, whose first characters are a timestamp shared by
+ * everything done within the same minute; the last ones are random, so they tell ids apart. */
+const shortId = (id: string) => id.slice(-8);
+
 /**
  * The thread's events in order, with their correlation (one run, or one action). Choosing a
  * correlation shows only its events; the slider shows the chat as it was at any event.
@@ -76,7 +80,7 @@ export function Timeline({
           <option value="">All events</option>
           {correlations.map(([id, first]) => (
             <option key={id} value={id}>
-              {id.slice(0, 8)} — {first}
+              {shortId(id)} — {first}
             </option>
           ))}
         </select>
@@ -106,10 +110,10 @@ export function Timeline({
             <button
               type="button"
               className="correlation"
-              aria-label={`Only events of correlation ${e.correlation_id.slice(0, 8)}`}
+              aria-label={`Only events of correlation ${shortId(e.correlation_id)}`}
               onClick={() => setCorrelation(e.correlation_id)}
             >
-              {e.correlation_id.slice(0, 8)}
+              {shortId(e.correlation_id)}
             </button>
           </li>
         ))}

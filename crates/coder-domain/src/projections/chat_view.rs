@@ -460,7 +460,8 @@ impl ChatView {
 
 impl Projection for ChatView {
     const NAME: &'static str = "chat_view";
-    const VERSION: u32 = 1;
+    /// 2: a tool card's input summary names the path or command (snapshots of 1 are rebuilt).
+    const VERSION: u32 = 2;
 
     fn apply_envelope(&mut self, envelope: &EventEnvelope) {
         self.apply_stored(envelope);

@@ -24,14 +24,23 @@ pub fn truncate(text: &str, max_chars: usize) -> String {
     out
 }
 
-/// A JSON value as one short line. Objects with a single string field show just that string.
+/// Fields that say what a tool call is about, in the order a summary prefers them.
+const KEY_FIELDS: [&str; 4] = ["command", "path", "query", "pattern"];
+
+/// A JSON value as one short line. An object with a field that says what the call is about
+/// (`command`, `path`, `query`, `pattern`) shows that field's text; one with a single string
+/// field shows that string; anything else its JSON.
 pub fn summarize_json(value: &serde_json::Value, max_chars: usize) -> String {
     match value {
         serde_json::Value::String(s) => truncate(s, max_chars),
-        serde_json::Value::Object(map) if map.len() == 1 => match map.values().next() {
-            Some(serde_json::Value::String(s)) => truncate(s, max_chars),
-            _ => truncate(&value.to_string(), max_chars),
-        },
+        serde_json::Value::Object(map) => {
+            let key = KEY_FIELDS.iter().find_map(|k| map.get(*k).and_then(serde_json::Value::as_str));
+            match (key, map.values().next()) {
+                (Some(text), _) => truncate(text, max_chars),
+                (None, Some(serde_json::Value::String(s))) if map.len() == 1 => truncate(s, max_chars),
+                _ => truncate(&value.to_string(), max_chars),
+            }
+        }
         _ => truncate(&value.to_string(), max_chars),
     }
 }
@@ -64,5 +73,15 @@ mod tests {
         let v = serde_json::json!({"path": "src/main.rs"});
         assert_eq!(summarize_json(&v, 100), "src/main.rs");
         assert_eq!(summarize_output(&ToolOutput::Binary(vec![1, 2]), 10), "2 bytes");
+    }
+
+    #[test]
+    fn a_file_or_command_call_shows_what_it_is_about() {
+        let write = serde_json::json!({"content": "# long text\n…", "path": "README.md"});
+        assert_eq!(summarize_json(&write, 100), "README.md", "the path, not the content");
+        let run = serde_json::json!({"command": "cargo test", "timeout_seconds": 60});
+        assert_eq!(summarize_json(&run, 100), "cargo test");
+        let other = serde_json::json!({"a": 1, "b": 2});
+        assert_eq!(summarize_json(&other, 100), r#"{"a":1,"b":2}"#);
     }
 }

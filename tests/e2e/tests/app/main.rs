@@ -1,4 +1,12 @@
 //! The app end to end: each test starts the real binary in its own Xvfb display through
 //! tauri-driver, against a scripted model on loopback. Tests run one at a time (see `App`).
 
+mod approvals;
+mod long_thread;
+mod projects;
+mod sidebar;
 mod smoke;
+mod support;
+mod timeline;
+mod tools;
+mod untrusted;
