@@ -24,13 +24,23 @@ pub struct WaitingStep {
     pub preview: StepPreview,
 }
 
-/// A thread's runs, newest first.
+/// Runs the run panel lists: the newest ones. A long thread has tens of thousands; sending them
+/// all would cost the window seconds for nothing.
+const RUNS_LISTED: usize = 20;
+
+/// A thread's newest runs, newest first.
 #[tauri::command]
 pub fn thread_runs(state: State<'_, AppState>, thread_id: ThreadId) -> Vec<Run> {
-    let mut runs: Vec<Run> =
-        state.engine.with_state(|s| s.runs.values().filter(|r| r.thread_id == thread_id).cloned().collect());
-    runs.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id)));
-    runs
+    state.engine.with_state(|s| {
+        let mut runs: Vec<&Run> = s.runs.values().filter(|r| r.thread_id == thread_id).collect();
+        let newest_first = |a: &&Run, b: &&Run| b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id));
+        if runs.len() > RUNS_LISTED {
+            runs.select_nth_unstable_by(RUNS_LISTED - 1, newest_first);
+            runs.truncate(RUNS_LISTED);
+        }
+        runs.sort_by(newest_first);
+        runs.into_iter().cloned().collect()
+    })
 }
 
 #[tauri::command]

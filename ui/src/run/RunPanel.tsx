@@ -65,8 +65,7 @@ export function RunPanel({
           <select value={shown ?? ""} onChange={(e) => onSelectRun(e.target.value)}>
             {runs.value.map((r, i) => (
               <option key={r.id} value={r.id}>
-                {i === 0 ? "Latest" : `#${runs.value!.length - i}`} — {RUN_WORDS[r.status]} —{" "}
-                {new Date(r.started_at).toLocaleTimeString()}
+                {i === 0 ? "Latest" : new Date(r.started_at).toLocaleString()} — {RUN_WORDS[r.status]}
               </option>
             ))}
           </select>
