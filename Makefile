@@ -67,10 +67,12 @@ bindings:
 	CODER_WRITE_BINDINGS=1 cargo test --locked -p coder-desktop bindings
 
 # Store and engine against SQLite (figures in docs/performance.md), then the raw replay speed of
-# the chat projections.
-bench:
+# the chat projections, then the desktop app's UI in a real window under Xvfb (release build).
+bench: ui-build
 	cargo run --release --locked -p coder-cli --bin coder -- bench
 	cargo run --release --locked -p coder-domain --example replay
+	cargo build --release --locked -p coder-desktop
+	CODER_APP=$(CARGO_TARGET_DIR)/release/coder-desktop cargo run --release --locked -p coder-e2e --bin ui_bench
 
 fmt:
 	cargo fmt --all

@@ -13,6 +13,7 @@
 //! `cargo build -p coder-desktop`), `Xvfb`, `WebKitWebDriver` and `tauri-driver`.
 
 pub mod app;
+pub mod bench;
 pub mod display;
 pub mod driver;
 pub mod model;
