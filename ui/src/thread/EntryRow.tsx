@@ -1,5 +1,6 @@
 import { memo, useSyncExternalStore } from "react";
 
+import { splitBlocks } from "../markdown/blocks";
 import { Markdown } from "../markdown/Markdown";
 import type { ChatEntry, MessageView, ToolOutput } from "../shared/types";
 import type { ChatStore } from "./chatStore";
@@ -94,7 +95,12 @@ function MessageRow({
         )}
       </header>
       <div className="message-body">
-        <Markdown text={text} onOpenLink={actions.openLink} />
+        {entry.streaming ? (
+          // Finished blocks keep their rendering; only the one being written is parsed again.
+          splitBlocks(text).map((block, i) => <Markdown key={i} text={block} onOpenLink={actions.openLink} />)
+        ) : (
+          <Markdown text={text} onOpenLink={actions.openLink} />
+        )}
         {entry.streaming && (
           <span className="typing" role="status" aria-label="Coder is typing">
             <span />
