@@ -132,13 +132,18 @@ function Entries({ store, actions, past }: { store: ChatStore; actions: RowActio
   }, [store, first, last, total]);
 
   // End-anchored: start at the newest entry, and stay there as text arrives unless the person
-  // scrolled up.
+  // scrolled up. A scroll position that differs from the one last seen means someone moved it
+  // (its scroll event may not have arrived yet): whether to follow is decided from where it is.
   const totalSize = virtualizer.getTotalSize();
+  const seenTop = useRef<number | null>(null);
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && following.current && total > 0) {
-      el.scrollTop = el.scrollHeight;
+    if (!el || total === 0) return;
+    if (seenTop.current !== null && el.scrollTop !== seenTop.current) {
+      following.current = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_SLACK;
     }
+    if (following.current) el.scrollTop = el.scrollHeight;
+    seenTop.current = el.scrollTop;
   }, [total, totalSize, version]);
 
   if (total === 0) {
@@ -154,6 +159,7 @@ function Entries({ store, actions, past }: { store: ChatStore; actions: RowActio
       onScroll={(e) => {
         const el = e.currentTarget;
         following.current = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_SLACK;
+        seenTop.current = el.scrollTop;
       }}
     >
       <div className="entries-inner" style={{ height: totalSize }}>
