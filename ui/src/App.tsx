@@ -5,6 +5,7 @@ import { FilesPanel } from "./files/FilesPanel";
 import { RunPanel } from "./run/RunPanel";
 import { SettingsScreen } from "./settings/SettingsScreen";
 import { Welcome } from "./settings/Welcome";
+import { coalesce } from "./shared/coalesce";
 import { describe } from "./shared/errors";
 import type { IpcError, Project, SettingsView, ThreadSummary } from "./shared/types";
 import { AddProject } from "./sidebar/AddProject";
@@ -52,26 +53,19 @@ export function App({ backend }: { backend: Backend }) {
 
   // Sidebar rows follow the log; a burst of changes reloads once per frame.
   useEffect(() => {
-    let pending = false;
-    const schedule = () => {
-      if (pending) return;
-      pending = true;
-      requestAnimationFrame(() => {
-        pending = false;
-        void loadThreads();
-      });
-    };
+    const threadsChanged = coalesce(() => void loadThreads());
     const stopChanges = backend.onViewChange((change) => {
-      if (change.kind === "thread_summary") schedule();
+      if (change.kind === "thread_summary") threadsChanged.schedule();
       if (change.kind === "project") void loadProjects();
     });
     const stopReset = backend.onViewReset(() => {
-      schedule();
+      threadsChanged.schedule();
       void loadProjects();
     });
     return () => {
       stopChanges();
       stopReset();
+      threadsChanged.cancel();
     };
   }, [backend, loadThreads, loadProjects]);
 

@@ -107,17 +107,25 @@ fn content(engine: &Engine, hash: Option<ContentHash>, path: &str) -> Result<Vec
 pub fn diff(engine: &Engine, change: &FileChangeRecord) -> Result<String, ChangeError> {
     let before = content(engine, change.change_type.before(), &change.path)?;
     let after = content(engine, change.change_type.after(), &change.path)?;
-    let before = String::from_utf8_lossy(&before);
-    let after = String::from_utf8_lossy(&after);
-    let old =
-        if change.change_type.before().is_some() { format!("a/{}", change.path) } else { "/dev/null".into() };
-    let new =
-        if change.change_type.after().is_some() { format!("b/{}", change.path) } else { "/dev/null".into() };
-    Ok(similar::TextDiff::from_lines(before.as_ref(), after.as_ref())
+    let shown =
+        |hash: Option<ContentHash>, bytes: &[u8]| hash.map(|_| String::from_utf8_lossy(bytes).into_owned());
+    Ok(unified_diff(
+        &change.path,
+        shown(change.change_type.before(), &before).as_deref(),
+        shown(change.change_type.after(), &after).as_deref(),
+    ))
+}
+
+/// The unified diff (3 lines of context) of a file at `path` going from `before` to `after`;
+/// `None` on a side means the file does not exist there (`/dev/null` in the header).
+pub fn unified_diff(path: &str, before: Option<&str>, after: Option<&str>) -> String {
+    let old = if before.is_some() { format!("a/{path}") } else { "/dev/null".into() };
+    let new = if after.is_some() { format!("b/{path}") } else { "/dev/null".into() };
+    similar::TextDiff::from_lines(before.unwrap_or(""), after.unwrap_or(""))
         .unified_diff()
         .context_radius(3)
         .header(&old, &new)
-        .to_string())
+        .to_string()
 }
 
 /// The change recorded at `sequence` in `project`.

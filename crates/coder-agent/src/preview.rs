@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::changes::unified_diff;
 use crate::tools::paths;
 
 /// A step's effect, shown beside its Approve and Reject buttons.
@@ -36,7 +37,10 @@ pub fn preview(root: Option<&Path>, tool_name: &str, input: &serde_json::Value) 
         ("write_file", Some(root)) => match (text("path"), text("content")) {
             (Some(path), Some(content)) => {
                 let before = current(root, path);
-                StepPreview::Write { path: path.to_owned(), diff: unified(path, before.as_deref(), content) }
+                StepPreview::Write {
+                    path: path.to_owned(),
+                    diff: unified_diff(path, before.as_deref(), Some(content)),
+                }
             }
             _ => raw(),
         },
@@ -44,7 +48,10 @@ pub fn preview(root: Option<&Path>, tool_name: &str, input: &serde_json::Value) 
             (Some(path), Some(old), Some(new)) => match current(root, path) {
                 Some(before) if before.matches(old).count() == 1 => {
                     let after = before.replacen(old, new, 1);
-                    StepPreview::Write { path: path.to_owned(), diff: unified(path, Some(&before), &after) }
+                    StepPreview::Write {
+                        path: path.to_owned(),
+                        diff: unified_diff(path, Some(&before), Some(&after)),
+                    }
                 }
                 // The edit will fail when it runs; show what it asked for.
                 _ => raw(),
@@ -59,15 +66,6 @@ pub fn preview(root: Option<&Path>, tool_name: &str, input: &serde_json::Value) 
 fn current(root: &Path, path: &str) -> Option<String> {
     let real = paths::resolve_existing(root, path).ok()?;
     String::from_utf8(std::fs::read(real).ok()?).ok()
-}
-
-fn unified(path: &str, before: Option<&str>, after: &str) -> String {
-    let old = if before.is_some() { format!("a/{path}") } else { "/dev/null".into() };
-    similar::TextDiff::from_lines(before.unwrap_or(""), after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&old, &format!("b/{path}"))
-        .to_string()
 }
 
 #[cfg(test)]

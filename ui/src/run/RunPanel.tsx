@@ -4,6 +4,7 @@ import type { Backend } from "../backend";
 import { DiffView } from "../files/DiffView";
 import { describe } from "../shared/errors";
 import type { IpcError, Run, RunStatus, StepRun, WaitingStep } from "../shared/types";
+import { coalesce } from "../shared/coalesce";
 import { useAsync } from "../shared/useAsync";
 import { formatDuration } from "../thread/toolCards";
 
@@ -36,16 +37,20 @@ export function RunPanel({
   const reloadRuns = runs.reload;
   const reloadPanel = panel.reload;
 
-  useEffect(
-    () =>
-      backend.onViewChange((change) => {
-        if (change.kind === "run" && change.thread_id === threadId) {
-          reloadRuns();
-          reloadPanel();
-        }
-      }),
-    [backend, threadId, reloadRuns, reloadPanel],
-  );
+  // A run reports every step's progress; the panel reads it again once per frame at most.
+  useEffect(() => {
+    const changed = coalesce(() => {
+      reloadRuns();
+      reloadPanel();
+    });
+    const stop = backend.onViewChange((change) => {
+      if (change.kind === "run" && change.thread_id === threadId) changed.schedule();
+    });
+    return () => {
+      stop();
+      changed.cancel();
+    };
+  }, [backend, threadId, reloadRuns, reloadPanel]);
 
   const act = (action: Promise<unknown>) =>
     action.then(

@@ -53,8 +53,6 @@ export function Chat({
         (e: IpcError) => onError(describe(e)),
       );
     if (at !== null) return () => store.close();
-    // What the person sees in an open thread is read: its unread count clears.
-    backend.markRead(threadId).catch(() => {});
     const stopChanges = backend.onViewChange((change) => {
       if (change.kind === "chat" && change.thread_id === threadId)
         store.apply(change.change, change.sequence);

@@ -97,10 +97,7 @@ export class ChatStore {
   /** What a message shows now: its final content, or while it streams the longest text known. */
   textOf(entry: ChatEntry): string {
     if (entry.kind !== "Message") return "";
-    if (!entry.streaming) return entry.content;
-    const live = this.live.get(entry.id) ?? "";
-    const stored = this.stored?.messageId === entry.id ? this.stored.text : "";
-    return live.length >= stored.length ? live : stored;
+    return entry.streaming ? this.liveText(entry.id) : entry.content;
   }
 
   /** Live text received for a message, for `useSyncExternalStore` (a string compares by value). */

@@ -1,10 +1,14 @@
 import { useEffect, useMemo, useState } from "react";
 
 import type { Backend } from "../backend";
+import { coalesce } from "../shared/coalesce";
 import { useAsync } from "../shared/useAsync";
 
 /** Rows of the timeline shown at once; older ones are reached through the filter or slider. */
 const SHOWN = 500;
+
+/** How long a burst of changes is gathered before the timeline is read again. */
+const RELOAD_AFTER_MS = 300;
 
 /** A correlation id, short. Ids are UUIDv7, whose first characters are a timestamp shared by
  * everything done within the same minute; the last ones are random, so they tell ids apart. */
@@ -29,13 +33,17 @@ export function Timeline({
   const [correlation, setCorrelation] = useState<string | null>(null);
   const reload = timeline.reload;
 
-  useEffect(
-    () =>
-      backend.onViewChange((change) => {
-        if (change.kind === "chat" && change.thread_id === threadId && at === null) reload();
-      }),
-    [backend, threadId, at, reload],
-  );
+  // The whole timeline is read again after a burst of changes, not on each streamed piece.
+  useEffect(() => {
+    const changed = coalesce(reload, RELOAD_AFTER_MS);
+    const stop = backend.onViewChange((change) => {
+      if (change.kind === "chat" && change.thread_id === threadId && at === null) changed.schedule();
+    });
+    return () => {
+      stop();
+      changed.cancel();
+    };
+  }, [backend, threadId, at, reload]);
 
   const all = useMemo(() => timeline.value ?? [], [timeline.value]);
   const correlations = useMemo(() => {
