@@ -67,10 +67,14 @@ bindings:
 	CODER_WRITE_BINDINGS=1 cargo test --locked -p coder-desktop bindings
 
 # Store and engine against SQLite (figures in docs/performance.md), then the raw replay speed of
-# the chat projections, then the desktop app's UI in a real window under Xvfb (release build).
+# the chat projections, then the reliability figures of docs/reliability.md on the release build
+# (crash points, damaged stores, memory under an output flood), then the desktop app's UI in a
+# real window under Xvfb (release build).
 bench: ui-build
 	cargo run --release --locked -p coder-cli --bin coder -- bench
 	cargo run --release --locked -p coder-domain --example replay
+	cargo test --release --locked -p coder-cli --test cli -- crash_matrix flood --nocapture
+	cargo test --release --locked -p coder-store --test store damage -- --nocapture
 	cargo build --release --locked -p coder-desktop
 	CODER_APP=$(CARGO_TARGET_DIR)/release/coder-desktop cargo run --release --locked -p coder-e2e --bin ui_bench
 

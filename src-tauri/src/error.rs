@@ -35,6 +35,11 @@ pub enum ErrorCode {
     StoreUnreadable,
     StoreReadOnly,
     StoreWriteFailed,
+    /// The store's file is damaged: a checksum, an index or a blob no longer matches, or redb
+    /// cannot read the file (`ReadError::Damaged` and its kin, `OpenError::Damaged`). Told apart
+    /// from `store_unreadable` so the person learns the data file itself, not the disk or the
+    /// app, is what failed.
+    StoreDamaged,
     Conflict,
     EngineStopped,
     NoDataDir,
@@ -46,6 +51,8 @@ pub enum ErrorCode {
     ContentMissing,
     FileIo,
     QueryFailed,
+    /// A recorded change names a path outside its project (possible in an imported log).
+    OutsideProject,
     // Settings (`SettingsError`) and the provider they set up (`ProviderError`).
     SettingsInvalid,
     SettingsInaccessible,
@@ -55,9 +62,13 @@ pub enum ErrorCode {
     ProviderDisconnected,
     ProviderUnreachable,
     ProviderNotConfigured,
+    /// The provider's response went over one of the size limits Coder reads with.
+    ProviderTooLarge,
+    /// The API key would go over plain `http://` to another computer, and Settings do not allow it.
+    ProviderInsecureHttp,
+    /// The provider redirected to another address, where the API key must not follow.
+    ProviderRedirected,
     // The shell itself.
-    /// Refused because something is still running (e.g. new settings while a run runs).
-    Busy,
     /// A file, folder or link could not be opened outside Coder.
     OpenFailed,
     /// A path given as a project folder is not a folder.
@@ -151,6 +162,9 @@ fn provider_code(e: &coder_agent::provider::ProviderError) -> ErrorCode {
         P::Disconnected(_) => ErrorCode::ProviderDisconnected,
         P::Connect(_) => ErrorCode::ProviderUnreachable,
         P::Config(_) => ErrorCode::ProviderNotConfigured,
+        P::TooLarge(_) => ErrorCode::ProviderTooLarge,
+        P::InsecureHttp { .. } => ErrorCode::ProviderInsecureHttp,
+        P::Redirected(_) => ErrorCode::ProviderRedirected,
         _ => ErrorCode::Internal,
     }
 }
@@ -160,9 +174,9 @@ mod tests {
     use coder_agent::changes::ChangeError;
     use coder_agent::provider::ProviderError;
     use coder_agent::{AgentError, SettingsError};
-    use coder_domain::{DomainError, RunId, StreamId, ThreadId};
+    use coder_domain::{ContentHash, DomainError, RunId, StreamId, ThreadId};
     use coder_engine::{DispatchError, EngineError, QueryError};
-    use coder_store::{AppendError, OpenError, ReadError};
+    use coder_store::{AppendError, DecodeError, OpenError, ReadError};
 
     use super::*;
 
@@ -185,19 +199,23 @@ mod tests {
             AppendError::Storage("x".into()),
             AppendError::Closed,
         ];
-        let read = ReadError::Storage("x".into());
         let open = [
             OpenError::Locked { path: "/x".into() },
             OpenError::CreateDir { path: "/x".into(), source: std::io::ErrorKind::Other.into() },
             OpenError::Storage { path: "/x".into(), reason: "x".into() },
+            OpenError::Damaged { path: "/x".into(), reason: "x".into() },
         ];
 
         for e in open {
             add(format!("{e:?}"), EngineError::Open(e).code());
         }
-        add("EngineError::Read".into(), EngineError::Read(read.clone()).code());
+        for read in every_read_error() {
+            add(format!("EngineError::Read({read:?})"), EngineError::Read(read.clone()).code());
+            add(format!("QueryError::Read({read:?})"), QueryError::Read(read).code());
+        }
         add("EngineError::NoDataDir".into(), EngineError::NoDataDir.code());
         add("EngineError::Recovery".into(), EngineError::Recovery("x".into()).code());
+        add("EngineError::DataDir".into(), EngineError::DataDir("/x".into(), "x".into()).code());
 
         let dispatch: Vec<DispatchError> =
             [DispatchError::Domain(DomainError::EmptyMessage), DispatchError::Stopped]
@@ -207,11 +225,7 @@ mod tests {
         for e in &dispatch {
             add(format!("{e:?}"), e.code());
         }
-        for e in [
-            QueryError::NotFound { kind: "run", id: "x".into() },
-            QueryError::Read(read),
-            QueryError::Snapshot("x".into()),
-        ] {
+        for e in [QueryError::NotFound { kind: "run", id: "x".into() }, QueryError::Snapshot("x".into())] {
             add(format!("{e:?}"), e.code());
         }
         for e in [
@@ -228,6 +242,7 @@ mod tests {
             ChangeError::Io { path: "a".into(), reason: "x".into() },
             ChangeError::Dispatch(DispatchError::Stopped),
             ChangeError::Query("x".into()),
+            ChangeError::OutsideProject { path: "../x".into() },
         ] {
             add(format!("{e:?}"), e.code());
         }
@@ -238,6 +253,27 @@ mod tests {
             add(format!("{e:?}"), e.code());
         }
         codes
+    }
+
+    /// One value of every `ReadError` variant.
+    fn every_read_error() -> Vec<ReadError> {
+        let mut reads = vec![
+            ReadError::Decode { sequence: 1, source: DecodeError::Truncated },
+            ReadError::Storage("x".into()),
+        ];
+        reads.extend(damaged_reads());
+        reads
+    }
+
+    /// The read errors that mean the store's file is damaged.
+    fn damaged_reads() -> Vec<ReadError> {
+        vec![
+            ReadError::Damaged { sequence: 1 },
+            ReadError::ChecksumMissing { sequence: 1 },
+            ReadError::IndexDamaged { index: "stream", sequence: 1 },
+            ReadError::BlobDamaged { hash: ContentHash::of(b"x") },
+            ReadError::Unreadable("x".into()),
+        ]
     }
 
     #[test]
@@ -262,9 +298,71 @@ mod tests {
             ProviderError::Disconnected("x".into()),
             ProviderError::Connect("x".into()),
             ProviderError::Config("x".into()),
+            ProviderError::TooLarge("x".into()),
+            ProviderError::InsecureHttp { host: "example.com".into() },
+            ProviderError::Redirected("x".into()),
         ] {
             assert_ne!(provider_code(&e), ErrorCode::Internal, "{e:?} needs a code of its own");
         }
+    }
+
+    #[test]
+    fn key_safety_refusals_are_told_apart_from_other_provider_faults() {
+        // The person acts differently on each: switch to https or allow http in Settings; fix
+        // the address the provider redirects from; nothing to fix for an oversized answer.
+        let cases = [
+            (ProviderError::InsecureHttp { host: "example.com".into() }, ErrorCode::ProviderInsecureHttp),
+            (ProviderError::Redirected("x".into()), ErrorCode::ProviderRedirected),
+            (ProviderError::TooLarge("x".into()), ErrorCode::ProviderTooLarge),
+        ];
+        for (e, code) in cases {
+            assert_eq!(IpcError::from(e).code, code, "each refusal has words of its own in the UI");
+        }
+    }
+
+    #[test]
+    fn a_damaged_store_is_store_damaged_however_it_arrives() {
+        for read in damaged_reads() {
+            assert_eq!(
+                IpcError::from(EngineError::Read(read.clone())).code,
+                ErrorCode::StoreDamaged,
+                "{read:?} at start-up means the data file is damaged"
+            );
+            assert_eq!(
+                IpcError::from(QueryError::Read(read.clone())).code,
+                ErrorCode::StoreDamaged,
+                "{read:?} in a query means the data file is damaged"
+            );
+        }
+        let open = OpenError::Damaged { path: "/x".into(), reason: "x".into() };
+        assert_eq!(
+            IpcError::from(EngineError::Open(open)).code,
+            ErrorCode::StoreDamaged,
+            "a store that cannot be opened at all because it is damaged"
+        );
+    }
+
+    #[test]
+    fn other_store_failures_are_not_called_damage() {
+        let storage = ReadError::Storage("x".into());
+        assert_eq!(
+            IpcError::from(QueryError::Read(storage.clone())).code,
+            ErrorCode::StoreUnreadable,
+            "a passing storage failure is not damage"
+        );
+        assert_eq!(IpcError::from(EngineError::Read(storage)).code, ErrorCode::StoreUnreadable);
+        let locked = OpenError::Locked { path: "/x".into() };
+        assert_eq!(IpcError::from(EngineError::Open(locked)).code, ErrorCode::StoreLocked);
+    }
+
+    #[test]
+    fn the_insecure_http_message_says_how_to_fix_it() {
+        let e = IpcError::from(ProviderError::InsecureHttp { host: "example.com".into() });
+        assert!(
+            e.message.contains("https") && e.message.contains("Settings"),
+            "the fallback message must name both ways out: {}",
+            e.message
+        );
     }
 
     #[test]

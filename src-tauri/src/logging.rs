@@ -1,6 +1,10 @@
 //! Logs go to `logs/coder.log` in the data directory, where the UI's "Open log" finds them.
 //! `RUST_LOG` overrides the level. A log over `ROTATE_AT` is moved aside at start, so the file
 //! never grows without bound.
+//!
+//! Logs may name projects, files and errors from providers, so the log file is readable by its
+//! owner only (mode 0600, also for a file an earlier version created wider) and its folder is
+//! created 0700.
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -15,17 +19,27 @@ pub fn log_file(data_dir: &Path) -> PathBuf {
     data_dir.join("logs").join("coder.log")
 }
 
+/// Opens (creating, rotating when over `ROTATE_AT`) the log at `path`, readable by its owner only.
+fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > ROTATE_AT) {
+        std::fs::rename(path, path.with_extension("log.1"))?;
+    }
+    let file = OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+    // `mode` applies only when the file is created; an older, wider file is narrowed.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
 /// Starts logging to the data directory's log file; when it cannot be opened, to stderr.
 pub fn init(data_dir: &Path) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,coder_desktop=debug,coder_agent=debug"));
     let path = log_file(data_dir);
-    let file = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| {
-        if std::fs::metadata(&path).is_ok_and(|m| m.len() > ROTATE_AT) {
-            std::fs::rename(&path, path.with_extension("log.1"))?;
-        }
-        OpenOptions::new().create(true).append(true).open(&path)
-    });
+    let file = open_log(&path);
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match file {
         Ok(file) => builder.with_ansi(false).with_writer(Mutex::new(file)).init(),
@@ -33,5 +47,27 @@ pub fn init(data_dir: &Path) {
             builder.with_writer(std::io::stderr).init();
             tracing::warn!(path = %path.display(), error = %e, "cannot open the log file; logging to stderr");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_log_is_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = log_file(dir.path());
+        drop(open_log(&path).unwrap());
+        assert_eq!(mode(&path), 0o600, "a new log may hold paths and errors: owner only");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(open_log(&path).unwrap());
+        assert_eq!(mode(&path), 0o600, "a log an earlier version left readable to all is narrowed");
     }
 }

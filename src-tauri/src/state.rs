@@ -1,23 +1,21 @@
 //! What the app holds while it runs: the engine on the store in the data directory, and the
-//! agent with the provider the settings name. The agent is replaced when the settings change;
-//! its live events reach the window through one relay that outlives any one agent.
+//! one agent on it, with the provider the settings name. Saving settings reconfigures that
+//! agent: runs under way keep their runner and use the new settings from their next model call.
 
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
 
 use coder_agent::settings::SETTINGS_FILE;
 use coder_agent::{Agent, LiveEvent, Settings};
-use coder_domain::RunStatus;
 use coder_engine::Engine;
 use tokio::sync::broadcast;
 
-use crate::error::{ErrorCode, IpcError};
+use crate::error::IpcError;
 
 pub struct AppState {
     pub engine: Engine,
     pub data_dir: PathBuf,
-    agent: RwLock<Agent>,
-    /// Every live event of every agent this app has had.
+    agent: Agent,
+    /// The agent's live events, for every window listener.
     live: broadcast::Sender<LiveEvent>,
     /// True when no settings had been saved when the app started: the first start.
     pub first_start: bool,
@@ -33,41 +31,32 @@ impl AppState {
         let agent = Agent::new(engine.clone(), provider, settings);
         let (live, _) = broadcast::channel(8192);
         relay(&agent, &live);
-        // Runs left waiting for approval get a runner again once the write model is loaded, so
-        // an approval given after a restart carries them on.
+        // Once the write model is loaded and recovery has ended what was under way, every open
+        // run gets a runner again: one waiting for approval waits, an interrupted one goes on.
         let resumed = agent.clone();
         tauri::async_runtime::spawn_blocking(move || {
             resumed.engine().wait_until_ready();
-            let count = resumed.resume_waiting();
-            tracing::info!(count, "runs waiting for approval resumed");
+            let runs = resumed.resume_all();
+            tracing::info!(count = runs.len(), "open runs resumed");
         });
-        Ok(Self { engine, data_dir: data_dir.to_owned(), agent: RwLock::new(agent), live, first_start })
+        Ok(Self { engine, data_dir: data_dir.to_owned(), agent, live, first_start })
     }
 
-    /// The agent now (cheap to clone; a replaced agent finishes what it was doing).
+    /// The agent (cheap to clone).
     pub fn agent(&self) -> Agent {
-        self.agent.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.agent.clone()
     }
 
     pub fn live(&self) -> broadcast::Receiver<LiveEvent> {
         self.live.subscribe()
     }
 
-    /// Saves new settings and starts an agent with them. Refused while a run is running, since
-    /// its runner belongs to the agent being replaced.
+    /// Saves new settings and gives them to the agent. A run under way keeps its one runner
+    /// and uses them from its next model call on.
     pub fn replace_settings(&self, settings: Settings) -> Result<(), IpcError> {
-        let running = self.engine.with_state(|s| s.runs.values().any(|r| r.status == RunStatus::Running));
-        if running {
-            return Err(IpcError::new(
-                ErrorCode::Busy,
-                "a run is still running; wait for it or cancel it, then save the settings",
-            ));
-        }
         let provider = coder_agent::settings::provider(&settings)?;
         settings.save(&self.data_dir)?;
-        let agent = Agent::new(self.engine.clone(), provider, settings);
-        relay(&agent, &self.live);
-        *self.agent.write().unwrap_or_else(|e| e.into_inner()) = agent;
+        self.agent.reconfigure(provider, settings);
         Ok(())
     }
 
@@ -76,7 +65,7 @@ impl AppState {
     }
 }
 
-/// Forwards one agent's live events into the app's relay until that agent is gone.
+/// Forwards the agent's live events into the app's relay until the agent is gone.
 fn relay(agent: &Agent, into: &broadcast::Sender<LiveEvent>) {
     let mut from = agent.live();
     let into = into.clone();

@@ -214,6 +214,8 @@ export function App({ backend }: { backend: Backend }) {
         <SettingsScreen
           backend={backend}
           view={settings}
+          projects={projects}
+          currentProjectId={projectId}
           onClose={() => setDialog(null)}
           onSaved={() => {
             setDialog(null);

@@ -29,7 +29,7 @@ fn turn(text: &str, call: Option<(&str, serde_json::Value)>, usage: (u32, u32)) 
         }
         None => StopReason::EndTurn,
     };
-    events.push(ModelEvent::Usage(Usage { input_tokens: usage.0, output_tokens: usage.1 }));
+    events.push(ModelEvent::Usage(Usage::new(usage.0, usage.1)));
     events.push(ModelEvent::Stop(stop));
     Turn::reply(events)
 }

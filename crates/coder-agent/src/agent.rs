@@ -1,9 +1,13 @@
 //! `Agent`: the service the app and the CLI talk to. It starts a run when a person sends a
-//! message, answers approvals, cancels, and resumes runs that wait for approval after a restart.
+//! message, answers approvals, cancels, and resumes runs after a restart.
+//!
+//! A run has at most one runner in the process, whatever happens: the registry of runners
+//! belongs to the engine (one per store), not to an agent, and the provider and settings can be
+//! replaced under running runs (`reconfigure`), taking effect from each run's next model call.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use coder_domain::{Approver, Command, MessageId, RunId, RunStatus, StepId, ThreadId, ToolUseId};
 use coder_engine::{DispatchContext, DispatchError, Engine};
@@ -37,6 +41,8 @@ pub enum AgentError {
     UnknownRun(RunId),
     #[error("the project folder {0} cannot be opened: {1}")]
     ProjectFolder(String, String),
+    #[error("the run {0} has ended ({1:?}); there is nothing to resume")]
+    RunEnded(RunId, RunStatus),
 }
 
 impl AgentError {
@@ -45,6 +51,7 @@ impl AgentError {
             Self::Dispatch(e) => e.code(),
             Self::UnknownRun(_) => "not_found",
             Self::ProjectFolder(..) => "project_folder",
+            Self::RunEnded(..) => "illegal_transition",
         }
     }
 }
@@ -55,15 +62,39 @@ pub(crate) struct Active {
     pub done: tokio::sync::watch::Receiver<bool>,
 }
 
+/// The runs that have a runner in this process: one registry per engine (`Engine::extension`).
+#[derive(Default)]
+pub(crate) struct Runners {
+    pub active: Mutex<HashMap<RunId, Active>>,
+}
+
+impl Runners {
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RunId, Active>> {
+        self.active.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The model provider and the settings, replaced together.
+pub(crate) struct Config {
+    pub provider: Arc<dyn Provider>,
+    pub settings: Settings,
+}
+
 pub(crate) struct Shared {
     pub engine: Engine,
-    pub provider: Arc<dyn Provider>,
+    config: RwLock<Arc<Config>>,
     pub tools: Arc<ToolSet>,
-    pub settings: Settings,
     pub live: broadcast::Sender<LiveEvent>,
-    pub active: Mutex<HashMap<RunId, Active>>,
+    pub runners: Arc<Runners>,
     /// Cancelled by `shutdown`: runners stop without recording anything.
     pub stop: CancellationToken,
+}
+
+impl Shared {
+    /// The provider and settings now; a run reads them afresh for each model call.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// The agent runtime. Cheap to clone.
@@ -74,7 +105,7 @@ pub struct Agent {
 
 impl std::fmt::Debug for Agent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Agent").field("provider", &self.shared.provider.label()).finish_non_exhaustive()
+        f.debug_struct("Agent").field("provider", &self.provider_label()).finish_non_exhaustive()
     }
 }
 
@@ -83,12 +114,11 @@ impl Agent {
         let (live, _) = broadcast::channel(4096);
         Self {
             shared: Arc::new(Shared {
+                runners: engine.extension::<Runners>(),
                 engine,
-                provider,
+                config: RwLock::new(Arc::new(Config { provider, settings })),
                 tools: Arc::new(ToolSet::standard()),
-                settings,
                 live,
-                active: Mutex::new(HashMap::new()),
                 stop: CancellationToken::new(),
             }),
         }
@@ -100,7 +130,14 @@ impl Agent {
 
     /// What the model provider is, in words (a demo says so).
     pub fn provider_label(&self) -> String {
-        self.shared.provider.label()
+        self.shared.config().provider.label()
+    }
+
+    /// Replaces the provider and settings. Runs that are under way keep their runner and use
+    /// the new ones from their next model call on; nothing is started or run twice.
+    pub fn reconfigure(&self, provider: Arc<dyn Provider>, settings: Settings) {
+        *self.shared.config.write().unwrap_or_else(|e| e.into_inner()) =
+            Arc::new(Config { provider, settings });
     }
 
     /// Streamed text and command output as they happen.
@@ -153,14 +190,8 @@ impl Agent {
 
     /// Cancels a run: its stream stops and its command is killed at once.
     pub async fn cancel_run(&self, run_id: RunId) -> Result<(), AgentError> {
-        let token = self
-            .shared
-            .active
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&run_id)
-            .filter(|a| !*a.done.borrow())
-            .map(|a| a.cancel.clone());
+        let token =
+            self.shared.runners.lock().get(&run_id).filter(|a| !*a.done.borrow()).map(|a| a.cancel.clone());
         match token {
             Some(token) => {
                 token.cancel();
@@ -180,7 +211,7 @@ impl Agent {
         let ctx = run_id.map(|r| self.run_ctx(r)).unwrap_or_default();
         self.shared.engine.dispatch_with(Command::CancelToolUse { tool_use_id }, ctx).await?;
         if let Some(run_id) = run_id {
-            let active = self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
+            let active = self.shared.runners.lock();
             if let Some(token) = active.get(&run_id).and_then(|a| a.tools.get(&tool_use_id)) {
                 token.cancel();
             }
@@ -188,33 +219,48 @@ impl Agent {
         Ok(())
     }
 
-    /// Starts runners for runs that wait for approval (after a restart), so an approval given
-    /// later carries them on. Returns how many.
-    pub fn resume_waiting(&self) -> usize {
-        let waiting: Vec<RunId> = self.shared.engine.with_state(|s| {
-            s.runs.values().filter(|r| r.status == RunStatus::WaitingForApproval).map(|r| r.id).collect()
-        });
-        for run in &waiting {
+    /// What the app does at start, after the engine's recovery: every open run gets a runner.
+    /// One that waits for approval waits again, so an approval given later carries it on; one
+    /// that was interrupted goes on from where the log says it stands (what was under way when
+    /// Coder stopped has failed, and the model is told). Returns the runs, oldest first.
+    pub fn resume_all(&self) -> Vec<RunId> {
+        let mut open: Vec<RunId> = self
+            .shared
+            .engine
+            .with_state(|s| s.runs.values().filter(|r| !r.status.is_final()).map(|r| r.id).collect());
+        open.sort();
+        for run in &open {
             self.ensure_runner(*run);
         }
-        waiting.len()
+        open
+    }
+
+    /// Gives one open run a runner (see `resume_all`); an unknown or finished run is an error.
+    pub fn resume(&self, run_id: RunId) -> Result<(), AgentError> {
+        let status = self.shared.engine.with_state(|s| s.runs.get(&run_id).map(|r| r.status));
+        match status {
+            None => Err(AgentError::UnknownRun(run_id)),
+            Some(status) if status.is_final() => Err(AgentError::RunEnded(run_id, status)),
+            Some(_) => {
+                self.ensure_runner(run_id);
+                Ok(())
+            }
+        }
     }
 
     /// Waits until the run's runner has stopped (the run finished, or it waits with no runner).
     pub async fn wait(&self, run_id: RunId) {
-        let done =
-            self.shared.active.lock().unwrap_or_else(|e| e.into_inner()).get(&run_id).map(|a| a.done.clone());
+        let done = self.shared.runners.lock().get(&run_id).map(|a| a.done.clone());
         if let Some(mut done) = done {
             let _ = done.wait_for(|d| *d).await;
         }
     }
 
     /// Stops every runner without recording anything (the app is quitting) and waits for them.
-    /// Runs waiting for approval stay waiting; `resume_waiting` picks them up at the next start.
+    /// Runs waiting for approval stay waiting; `resume_all` picks them up at the next start.
     pub async fn shutdown(&self) {
         self.shared.stop.cancel();
-        let runs: Vec<RunId> =
-            self.shared.active.lock().unwrap_or_else(|e| e.into_inner()).keys().copied().collect();
+        let runs: Vec<RunId> = self.shared.runners.lock().keys().copied().collect();
         for run in runs {
             self.wait(run).await;
         }
@@ -235,17 +281,11 @@ impl Agent {
     }
 
     fn run_ctx(&self, run_id: RunId) -> DispatchContext {
-        let correlation_id = self
-            .shared
-            .engine
-            .store()
-            .read_stream(coder_domain::StreamId::Run(run_id), 1)
-            .ok()
-            .and_then(|events| events.first().map(|e| e.correlation_id));
-        DispatchContext { correlation_id, ..Default::default() }
+        DispatchContext { correlation_id: self.shared.engine.run_correlation(run_id), ..Default::default() }
     }
 
-    /// The context of a decision on a step: caused by the event that started the step.
+    /// The context of a decision on a step: in the run's correlation, caused by the event that
+    /// started the step.
     fn step_ctx(&self, run_id: RunId, step_id: StepId) -> DispatchContext {
         let events = self
             .shared
@@ -256,15 +296,11 @@ impl Agent {
         let started = events.iter().find(|e| {
             matches!(e.event, coder_domain::DomainEvent::RunStepStarted { step_id: s, .. } if s == step_id)
         });
-        DispatchContext {
-            correlation_id: events.first().map(|e| e.correlation_id),
-            causation_id: started.map(|e| e.event_id),
-            ..Default::default()
-        }
+        DispatchContext { causation_id: started.map(|e| e.event_id), ..self.run_ctx(run_id) }
     }
 
     fn ensure_runner(&self, run_id: RunId) {
-        let correlation = self.run_ctx(run_id).correlation_id.unwrap_or_else(Uuid::now_v7);
+        let correlation = self.shared.engine.run_correlation(run_id).unwrap_or_else(Uuid::now_v7);
         self.spawn(run_id, correlation);
     }
 
@@ -274,7 +310,7 @@ impl Agent {
         let cancel = CancellationToken::new();
         let (done_tx, done_rx) = tokio::sync::watch::channel(false);
         {
-            let mut active = self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
+            let mut active = self.shared.runners.lock();
             if active.get(&run_id).is_some_and(|a| !*a.done.borrow()) {
                 return;
             }

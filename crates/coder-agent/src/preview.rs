@@ -1,12 +1,13 @@
 //! What a tool call waiting for approval will do, in the words and diffs a person decides on:
 //! the command it will run, or the unified diff it will write. Reading the project is the only
-//! effect; nothing is written.
+//! effect; nothing is written. A file that cannot be shown as a diff (binary, too large, not a
+//! regular file) is described in one line instead, never shown as a new file.
 
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::changes::unified_diff;
+use crate::changes::{read_regular, render_diff, OnDisk, Side, DIFF_BYTES};
 use crate::tools::paths;
 
 /// A step's effect, shown beside its Approve and Reject buttons.
@@ -23,12 +24,16 @@ pub enum StepPreview {
 }
 
 /// What `tool_name` with `input` would do in the project at `root` (`None`: no project).
+///
+/// Blocking: it reads the file a write would change (never more than `DIFF_BYTES`, never a FIFO
+/// or a device) and diffs it within `DIFF_DEADLINE`. Call it off the UI thread.
 pub fn preview(root: Option<&Path>, tool_name: &str, input: &serde_json::Value) -> StepPreview {
     let text = |key: &str| input.get(key).and_then(serde_json::Value::as_str);
     let raw = || StepPreview::Input {
         tool_name: tool_name.to_owned(),
         input: serde_json::to_string_pretty(input).unwrap_or_default(),
     };
+    let write = |path: &str, diff: String| StepPreview::Write { path: path.to_owned(), diff };
     match (tool_name, root) {
         ("run_command", _) => match text("command") {
             Some(command) => StepPreview::Command { command: command.to_owned() },
@@ -36,25 +41,40 @@ pub fn preview(root: Option<&Path>, tool_name: &str, input: &serde_json::Value) 
         },
         ("write_file", Some(root)) => match (text("path"), text("content")) {
             (Some(path), Some(content)) => {
-                let before = current(root, path);
-                StepPreview::Write {
-                    path: path.to_owned(),
-                    diff: unified_diff(path, before.as_deref(), Some(content)),
+                let after = Side::Bytes(content.as_bytes());
+                match current(root, path) {
+                    None => raw(),
+                    Some(OnDisk::Absent) => write(path, render_diff(path, Side::Absent, after)),
+                    Some(OnDisk::Bytes(before)) => {
+                        write(path, render_diff(path, Side::Bytes(&before), after))
+                    }
+                    Some(OnDisk::TooLarge(size)) => {
+                        write(path, render_diff(path, Side::TooLarge(size), after))
+                    }
+                    Some(OnDisk::NotAFile(what)) => write(path, refused(path, what)),
                 }
             }
             _ => raw(),
         },
         ("edit_file", Some(root)) => match (text("path"), text("old_text"), text("new_text")) {
             (Some(path), Some(old), Some(new)) => match current(root, path) {
-                Some(before) if before.matches(old).count() == 1 => {
-                    let after = before.replacen(old, new, 1);
-                    StepPreview::Write {
-                        path: path.to_owned(),
-                        diff: unified_diff(path, Some(&before), Some(&after)),
+                Some(OnDisk::Bytes(bytes)) => match String::from_utf8(bytes) {
+                    Ok(before) if before.matches(old).count() == 1 => {
+                        let after = before.replacen(old, new, 1);
+                        write(
+                            path,
+                            render_diff(path, Side::Bytes(before.as_bytes()), Side::Bytes(after.as_bytes())),
+                        )
                     }
+                    // The edit will fail when it runs; show what it asked for.
+                    _ => raw(),
+                },
+                Some(OnDisk::TooLarge(size)) => {
+                    let after = (size + new.len() as u64).saturating_sub(old.len() as u64);
+                    write(path, render_diff(path, Side::TooLarge(size), Side::TooLarge(after)))
                 }
-                // The edit will fail when it runs; show what it asked for.
-                _ => raw(),
+                Some(OnDisk::NotAFile(what)) => write(path, refused(path, what)),
+                Some(OnDisk::Absent) | None => raw(),
             },
             _ => raw(),
         },
@@ -62,10 +82,16 @@ pub fn preview(root: Option<&Path>, tool_name: &str, input: &serde_json::Value) 
     }
 }
 
-/// The file's text now, or `None` when it does not exist, is outside the project or is not text.
-fn current(root: &Path, path: &str) -> Option<String> {
-    let real = paths::resolve_existing(root, path).ok()?;
-    String::from_utf8(std::fs::read(real).ok()?).ok()
+/// The line shown instead of a diff for a path that is not a regular file.
+fn refused(path: &str, what: &str) -> String {
+    format!("{path} is {what}, not a regular file; the write will be refused\n")
+}
+
+/// The file a write to `path` would change, read with the diff's limits; `None` when the path
+/// is outside the project or otherwise refused (then nothing is read).
+fn current(root: &Path, path: &str) -> Option<OnDisk> {
+    let real = paths::resolve_for_write(root, path).ok()?;
+    read_regular(&real, DIFF_BYTES as u64).ok()
 }
 
 #[cfg(test)]

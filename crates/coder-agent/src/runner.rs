@@ -160,7 +160,7 @@ async fn drive_until_done(ctx: &RunContext) -> Result<(), RunError> {
             }
             Next::RunTool { step, tool } => run_tool(ctx, step, tool).await?,
             Next::ModelTurn => {
-                if turns >= ctx.shared.settings.max_turns {
+                if turns >= ctx.shared.config().settings.max_turns {
                     let reason = format!("the model made {turns} calls without finishing; stopped");
                     return finish(ctx, RunStatus::Failed, Some(&reason)).await;
                 }
@@ -176,10 +176,11 @@ async fn drive_until_done(ctx: &RunContext) -> Result<(), RunError> {
 /// One model call. Returns true when the run ended (answer complete, fault or cancellation).
 async fn model_turn(ctx: &RunContext) -> Result<bool, RunError> {
     let engine = &ctx.shared.engine;
+    let config = ctx.shared.config();
     let thread_id = ctx.thread()?;
     let events = engine.thread_events(thread_id).map_err(|e| RunError::Query(e.to_string()))?;
     let request = ModelRequest {
-        model: ctx.shared.settings.model.clone(),
+        model: config.settings.model.clone(),
         system: Some(SYSTEM_PROMPT.into()),
         messages: conversation::from_events(&events),
         tools: ctx.shared.tools.specs(),
@@ -190,13 +191,13 @@ async fn model_turn(ctx: &RunContext) -> Result<bool, RunError> {
         run_id: ctx.run_id,
         step_id,
         step_type: StepType::ModelCall,
-        description: format!("Ask {}", ctx.shared.provider.label()),
+        description: format!("Ask {}", config.provider.label()),
     })
     .await?;
     let message_id = MessageId::new();
     ctx.dispatch(Command::StartAssistantMessage { thread_id, message_id }).await?;
 
-    let mut stream = ctx.shared.provider.stream(request);
+    let mut stream = config.provider.stream(request);
     let mut text = String::new();
     let mut pending = String::new();
     let mut calls = Vec::new();
@@ -229,8 +230,7 @@ async fn model_turn(ctx: &RunContext) -> Result<bool, RunError> {
                 }
                 Some(Ok(ModelEvent::ToolCall(call))) => calls.push(call),
                 Some(Ok(ModelEvent::Usage(u))) => {
-                    usage.input_tokens = usage.input_tokens.saturating_add(u.input_tokens);
-                    usage.output_tokens = usage.output_tokens.saturating_add(u.output_tokens);
+                    usage.add(u);
                 }
                 Some(Ok(ModelEvent::Stop(reason))) => { outcome = Ok(reason); break; }
                 Some(Err(e)) => { outcome = Err(e); break; }
@@ -244,7 +244,7 @@ async fn model_turn(ctx: &RunContext) -> Result<bool, RunError> {
             .await?;
     }
     let complete = Command::CompleteMessage { thread_id, message_id, final_content: text };
-    let cost = Some(ctx.shared.settings.prices.cost(usage));
+    let cost = Some(config.settings.prices.cost(usage));
     if cancelled || outcome.is_err() {
         ctx.dispatch_with(complete, ctx.ctx_with(META_INTERRUPTED, "true")).await?;
     } else {
@@ -366,11 +366,30 @@ async fn run_tool(ctx: &RunContext, step_id: StepId, tool_use_id: ToolUseId) -> 
     };
     let project = engine.with_state(|s| s.threads.get(&thread_id).and_then(|t| t.project_id));
     let cancel = ctx.cancel.child_token();
-    if let Some(active) = ctx.shared.active.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&ctx.run_id) {
+    if let Some(active) = ctx.shared.runners.lock().get_mut(&ctx.run_id) {
         active.tools.insert(tool_use_id, cancel.clone());
     }
-    let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel::<ToolProgress>();
-    let tool_ctx = ToolContext { root: root.clone(), cancel: cancel.clone(), progress: progress_tx };
+    // The log must agree with the disk before a write, so that the write's change is never
+    // refused after the file was already written (see `changes::check_before_write`).
+    if tool.kind() == ToolKind::Write {
+        if let (Some(project), Some(path)) = (project, input.get("path").and_then(serde_json::Value::as_str))
+        {
+            if let Err(e) = changes::check_before_write(engine, project, &root, path).await {
+                return fail(format!("{path} was not written: {e}")).await;
+            }
+        }
+    }
+    let (progress_tx, mut progress_rx) = crate::tools::progress_channel();
+    let project_path =
+        engine.with_state(|s| project.and_then(|p| s.projects.get(&p)).map(|p| p.path.clone()));
+    let env_allow =
+        project_path.and_then(|path| ctx.shared.config().settings.command_env_allow.get(&path).cloned());
+    let tool_ctx = ToolContext {
+        root: root.clone(),
+        cancel: cancel.clone(),
+        progress: progress_tx,
+        env_allow: env_allow.unwrap_or_default(),
+    };
     let before = (tool.kind() == ToolKind::Command).then(|| tree::read(&root));
     let started = Instant::now();
     let result = {
@@ -382,7 +401,10 @@ async fn run_tool(ctx: &RunContext, step_id: StepId, tool_use_id: ToolUseId) -> 
             tokio::select! {
                 result = &mut run => break result,
                 Some(progress) = progress_rx.recv() => {
-                    let _no_listeners = ctx.shared.live.send(LiveEvent::ToolOutput { run_id: ctx.run_id, tool_use_id, line: progress.message.clone() });
+                    // A progress message carries a chunk of output; the window shows it by line.
+                    for line in progress.message.lines() {
+                        let _no_listeners = ctx.shared.live.send(LiveEvent::ToolOutput { run_id: ctx.run_id, tool_use_id, line: line.to_string() });
+                    }
                     if last_report.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) {
                         report_progress(ctx, tool_use_id, progress).await;
                         last_report = Some(Instant::now());
@@ -393,7 +415,7 @@ async fn run_tool(ctx: &RunContext, step_id: StepId, tool_use_id: ToolUseId) -> 
     };
     let duration_ms = started.elapsed().as_millis() as u64;
     drop(tool_ctx);
-    if let Some(active) = ctx.shared.active.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&ctx.run_id) {
+    if let Some(active) = ctx.shared.runners.lock().get_mut(&ctx.run_id) {
         active.tools.remove(&tool_use_id);
     }
     let mut writes = match &result {
@@ -452,19 +474,12 @@ async fn close_step(ctx: &RunContext, step_id: StepId, result: StepResult) -> Re
 
 /// Finishes the run with the cost of all its model calls at the configured prices.
 async fn finish(ctx: &RunContext, status: RunStatus, reason: Option<&str>) -> Result<(), RunError> {
-    let (usage, started_at) = ctx
+    // The steps' own costs, summed: each was priced when it ended, cached input at its price.
+    let (cost, started_at) = ctx
         .shared
         .engine
-        .with_state(|s| {
-            let run = s.runs.get(&ctx.run_id)?;
-            let usage = run.steps.iter().filter_map(|st| st.cost).fold(Usage::default(), |u, c| Usage {
-                input_tokens: u.input_tokens.saturating_add(c.input_tokens),
-                output_tokens: u.output_tokens.saturating_add(c.output_tokens),
-            });
-            Some((usage, run.started_at))
-        })
+        .with_state(|s| s.runs.get(&ctx.run_id).map(|run| (run.steps_cost(), run.started_at)))
         .ok_or_else(|| RunError::Query(format!("no run {}", ctx.run_id)))?;
-    let cost = ctx.shared.settings.prices.cost(usage);
     let duration_ms = (Utc::now() - started_at).num_milliseconds().max(0) as u64;
     let command = Command::FinishRun { run_id: ctx.run_id, status, cost, duration_ms };
     let dispatch_ctx = match reason {
@@ -476,11 +491,12 @@ async fn finish(ctx: &RunContext, status: RunStatus, reason: Option<&str>) -> Re
 }
 
 /// Ends a run whose runner hit an error it cannot go on from, as honestly as the log allows:
-/// the thread's streaming messages complete (interrupted), open tool uses fail, open steps fail,
-/// and the run fails with the error as its reason. Each step is best effort.
+/// the thread's streaming messages complete (interrupted), then one `FailRun` fails the open
+/// tool uses and steps and the run with the error as its reason, atomically. Best effort: what
+/// cannot be recorded now is ended by the next start's recovery.
 pub(crate) async fn fail_after_error(ctx: &RunContext, reason: &str) {
     let Ok(thread_id) = ctx.thread() else { return };
-    let (streaming, tools) = ctx.shared.engine.with_state(|s| {
+    let streaming: Vec<(MessageId, String)> = ctx.shared.engine.with_state(|s| {
         let mut streaming: Vec<(MessageId, String)> = s
             .messages
             .values()
@@ -488,33 +504,16 @@ pub(crate) async fn fail_after_error(ctx: &RunContext, reason: &str) {
             .map(|m| (m.id, m.content.clone()))
             .collect();
         streaming.sort();
-        let mut tools: Vec<ToolUseId> = s
-            .tool_uses
-            .values()
-            .filter(|t| t.run_id == ctx.run_id && !t.status.is_final())
-            .map(|t| t.id)
-            .collect();
-        tools.sort();
-        (streaming, tools)
+        streaming
     });
     for (message_id, final_content) in streaming {
         let complete = Command::CompleteMessage { thread_id, message_id, final_content };
         let _best_effort = ctx.dispatch_with(complete, ctx.ctx_with(META_INTERRUPTED, "true")).await;
     }
-    for tool_use_id in tools {
-        let _best_effort =
-            ctx.dispatch(Command::FailToolUse { tool_use_id, error: reason.to_string() }).await;
-    }
-    let steps: Vec<StepId> = ctx.shared.engine.with_state(|s| {
-        s.runs.get(&ctx.run_id).map_or_else(Vec::new, |r| {
-            r.steps.iter().filter(|st| !st.status.is_final()).map(|st| st.id).collect()
-        })
-    });
-    for step_id in steps {
-        let _best_effort = close_step(ctx, step_id, StepResult::Failed { error: reason.to_string() }).await;
-    }
-    if let Err(e) = finish(ctx, RunStatus::Failed, Some(reason)).await {
-        tracing::error!(run_id = %ctx.run_id, error = %e, "could not record the run's failure; the next start will");
+    let reason = coder_domain::truncate(reason, 4096);
+    let fail = Command::FailRun { run_id: ctx.run_id, reason: reason.clone() };
+    if let Err(e) = ctx.dispatch_with(fail, ctx.ctx_with(META_REASON, &reason)).await {
+        tracing::error!(run_id = %ctx.run_id, error = %e, "could not record the run's failure; the next start ends what was under way");
     }
 }
 

@@ -1,7 +1,12 @@
 //! Agent settings: which provider, where, which model, and what it costs. They live in
 //! `settings.json` in the data directory, never in the event log; API keys are not stored here
-//! at all (they come from the environment or the OS keyring).
+//! at all (they come from the environment or the OS keyring). The file is still private to its
+//! owner (mode 0600 on Unix), since a base URL may carry a password.
+//!
+//! Compatibility: every field added after the first release has a serde default, so a
+//! `settings.json` written by an earlier version still loads (see the `old_settings` test).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use coder_domain::Cost;
@@ -32,6 +37,10 @@ impl SettingsError {
 /// The settings file's name inside the data directory.
 pub const SETTINGS_FILE: &str = "settings.json";
 
+/// The settings file's mode on Unix: read and write for its owner only.
+#[cfg(unix)]
+const PRIVATE_MODE: u32 = 0o600;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
@@ -43,23 +52,59 @@ pub enum ProviderKind {
     Demo,
 }
 
+/// A cache read's price when none is set, as a share of the input price (Anthropic's and
+/// OpenAI's cached input costs a tenth or less).
+pub const DEFAULT_CACHE_READ_SHARE: f64 = 0.10;
+/// A cache write's price when none is set, as a share of the input price (Anthropic's
+/// five-minute cache write costs 1.25 times the input).
+pub const DEFAULT_CACHE_WRITE_SHARE: f64 = 1.25;
+
 /// Prices in US dollars per million tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Prices {
     pub input_per_million: f64,
     pub output_per_million: f64,
+    /// Input tokens read from the provider's prompt cache; `None` is
+    /// `DEFAULT_CACHE_READ_SHARE` of the input price.
+    #[serde(default)]
+    pub cache_read_per_million: Option<f64>,
+    /// Input tokens written to the provider's prompt cache; `None` is
+    /// `DEFAULT_CACHE_WRITE_SHARE` of the input price.
+    #[serde(default)]
+    pub cache_write_per_million: Option<f64>,
 }
 
 impl Prices {
-    /// What `usage` costs, in whole cents (rounded to nearest).
+    /// Input and output prices, with the default cache prices.
+    pub fn new(input_per_million: f64, output_per_million: f64) -> Self {
+        Self { input_per_million, output_per_million, ..Self::default() }
+    }
+
+    /// The price of a million tokens read from the cache.
+    pub fn cache_read(&self) -> f64 {
+        self.cache_read_per_million.unwrap_or(self.input_per_million * DEFAULT_CACHE_READ_SHARE)
+    }
+
+    /// The price of a million tokens written to the cache.
+    pub fn cache_write(&self) -> f64 {
+        self.cache_write_per_million.unwrap_or(self.input_per_million * DEFAULT_CACHE_WRITE_SHARE)
+    }
+
+    /// What `usage` costs, in whole cents (rounded to nearest). `Cost::input_tokens` counts
+    /// every input token, cached or not; each kind is priced at its own rate.
     pub fn cost(&self, usage: Usage) -> Cost {
-        let dollars = f64::from(usage.input_tokens) * self.input_per_million / 1e6
-            + f64::from(usage.output_tokens) * self.output_per_million / 1e6;
+        let per_token = |tokens: u32, per_million: f64| f64::from(tokens) * per_million / 1e6;
+        let dollars = per_token(usage.input_tokens, self.input_per_million)
+            + per_token(usage.cache_read_input_tokens, self.cache_read())
+            + per_token(usage.cache_creation_input_tokens, self.cache_write())
+            + per_token(usage.output_tokens, self.output_per_million);
+        let input_tokens = usage.total_input_tokens();
         Cost {
-            input_tokens: usage.input_tokens,
+            input_tokens,
             output_tokens: usage.output_tokens,
-            total_tokens: usage.input_tokens.saturating_add(usage.output_tokens),
+            total_tokens: input_tokens.saturating_add(usage.output_tokens),
+            // `as` saturates and maps NaN (a NaN price from a hand-edited file) to 0.
             usd_cents: (dollars * 100.0).round().clamp(0.0, f64::from(u32::MAX)) as u32,
         }
     }
@@ -76,6 +121,15 @@ pub struct Settings {
     /// Model calls per run at most, so a confused model cannot loop forever.
     #[serde(default = "default_max_turns")]
     pub max_turns: u32,
+    /// Send the API key over plain `http://` to a host that is not this machine. Off, such a
+    /// provider is refused (`ProviderError::InsecureHttp`); loopback hosts are always allowed.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+    /// Per project root path (as the project stores it), the names of environment variables
+    /// that commands run for that project receive although the environment is otherwise
+    /// scrubbed of secrets. Empty: commands get only the scrubbed environment.
+    #[serde(default)]
+    pub command_env_allow: BTreeMap<String, Vec<String>>,
 }
 
 fn default_max_turns() -> u32 {
@@ -91,6 +145,8 @@ impl Default for Settings {
             model: "demo".into(),
             prices: Prices::default(),
             max_turns: default_max_turns(),
+            allow_insecure_http: false,
+            command_env_allow: BTreeMap::new(),
         }
     }
 }
@@ -102,8 +158,7 @@ impl Settings {
             provider: ProviderKind::Openai,
             base_url: "http://localhost:11434/v1".into(),
             model: model.into(),
-            prices: Prices::default(),
-            max_turns: default_max_turns(),
+            ..Self::default()
         }
     }
 
@@ -119,14 +174,30 @@ impl Settings {
         }
     }
 
-    /// Writes `settings.json` atomically (write a temporary file, then rename).
+    /// Writes `settings.json` atomically (write a temporary file, then rename) with mode 0600 on
+    /// Unix: the temporary file is created private and tightened if it already existed, and the
+    /// rename replaces an existing, looser file with it.
     pub fn save(&self, data_dir: &Path) -> Result<(), SettingsError> {
+        use std::io::Write;
+
         let path = data_dir.join(SETTINGS_FILE);
         let io = |source| SettingsError::Io { path: path.display().to_string(), source };
         std::fs::create_dir_all(data_dir).map_err(io)?;
         let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(self).expect("settings always serialize");
-        std::fs::write(&tmp, text).map_err(io)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, PRIVATE_MODE);
+        let mut file = options.open(&tmp).map_err(io)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(PRIVATE_MODE)).map_err(io)?;
+        }
+        file.write_all(text.as_bytes()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        drop(file);
         std::fs::rename(&tmp, &path).map_err(io)
     }
 
@@ -154,12 +225,14 @@ pub fn provider(
         ProviderKind::Openai => {
             let mut config = OpenAiConfig::new(&settings.base_url, &settings.model);
             config.api_key = key;
+            config.allow_insecure_http = settings.allow_insecure_http;
             std::sync::Arc::new(OpenAiProvider::new(config)?)
         }
         ProviderKind::Anthropic => {
             let key =
                 key.ok_or_else(|| ProviderError::Config("set ANTHROPIC_API_KEY to use Anthropic".into()))?;
             let mut config = AnthropicConfig::new(&settings.model, &key);
+            config.allow_insecure_http = settings.allow_insecure_http;
             if !settings.base_url.is_empty() {
                 config.base_url.clone_from(&settings.base_url);
             }
@@ -174,10 +247,87 @@ mod tests {
 
     #[test]
     fn cost_is_usage_times_price() {
-        let prices = Prices { input_per_million: 3.0, output_per_million: 15.0 };
-        let cost = prices.cost(Usage { input_tokens: 100_000, output_tokens: 20_000 });
+        let prices = Prices::new(3.0, 15.0);
+        let cost = prices.cost(Usage::new(100_000, 20_000));
         // 0.1 M × $3 + 0.02 M × $15 = $0.30 + $0.30 = 60 cents
         assert_eq!(cost.usd_cents, 60);
         assert_eq!(cost.total_tokens, 120_000);
+    }
+
+    #[test]
+    fn cached_tokens_count_as_input_at_their_own_prices() {
+        let usage = Usage {
+            input_tokens: 100_000,
+            output_tokens: 0,
+            cache_read_input_tokens: 1_000_000,
+            cache_creation_input_tokens: 200_000,
+        };
+        let defaults = Prices::new(3.0, 15.0).cost(usage);
+        // $0.30 uncached + 1 M × $0.30 (10 %) + 0.2 M × $3.75 (125 %) = $0.30 + $0.30 + $0.75
+        assert_eq!(defaults.usd_cents, 135, "unset cache prices follow the input price");
+        assert_eq!(defaults.input_tokens, 1_300_000, "every input token is counted, cached or not");
+        assert_eq!(defaults.total_tokens, 1_300_000);
+
+        let set = Prices {
+            cache_read_per_million: Some(1.0),
+            cache_write_per_million: Some(5.0),
+            ..Prices::new(3.0, 15.0)
+        };
+        // $0.30 + 1 M × $1 + 0.2 M × $5 = $2.30
+        assert_eq!(set.cost(usage).usd_cents, 230, "set cache prices are used as they are");
+    }
+
+    /// A settings file as the first release wrote it, before the cache prices,
+    /// `allow_insecure_http` and `command_env_allow` existed.
+    const OLD_SETTINGS: &str = r#"{
+  "provider": "anthropic",
+  "base_url": "https://api.anthropic.com",
+  "model": "claude-sonnet",
+  "prices": { "input_per_million": 3.0, "output_per_million": 15.0 },
+  "max_turns": 40
+}"#;
+
+    #[test]
+    fn old_settings_still_load_with_the_new_fields_at_their_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(SETTINGS_FILE), OLD_SETTINGS).unwrap();
+        let settings = Settings::load(dir.path()).expect("a file written before the new fields loads");
+        assert_eq!(settings.provider, ProviderKind::Anthropic);
+        assert_eq!(settings.max_turns, 40);
+        assert_eq!(settings.prices, Prices::new(3.0, 15.0));
+        assert!(!settings.allow_insecure_http, "plain HTTP to another host stays refused unless allowed");
+        assert!(settings.command_env_allow.is_empty(), "no variable passes the scrub unless listed");
+    }
+
+    #[test]
+    fn new_fields_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::ollama("llama3");
+        settings.allow_insecure_http = true;
+        settings.command_env_allow.insert("/home/me/project".into(), vec!["CARGO_HOME".into()]);
+        settings.prices.cache_read_per_million = Some(0.3);
+        settings.save(dir.path()).unwrap();
+        assert_eq!(Settings::load(dir.path()).unwrap(), settings);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_settings_file_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SETTINGS_FILE);
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+
+        Settings::default().save(dir.path()).unwrap();
+        assert_eq!(mode(&path), 0o600, "a new settings file is created readable by its owner only");
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let stale_tmp = path.with_extension("json.tmp");
+        std::fs::write(&stale_tmp, "left by a crash").unwrap();
+        std::fs::set_permissions(&stale_tmp, std::fs::Permissions::from_mode(0o666)).unwrap();
+        Settings::ollama("llama3").save(dir.path()).unwrap();
+        assert_eq!(mode(&path), 0o600, "saving tightens a file an earlier version left readable to others");
+        assert_eq!(Settings::load(dir.path()).unwrap(), Settings::ollama("llama3"));
     }
 }

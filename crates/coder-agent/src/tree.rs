@@ -6,6 +6,9 @@
 //! of the run. This catches whatever the command did — formatters, code generators, `git
 //! checkout` — with the exact content before and after, so each change can be diffed and
 //! reverted like a tool's write.
+//!
+//! A file whose path the log cannot hold (see `recordable`) is left out with a logged reason;
+//! it never fails the command's run.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -81,14 +84,32 @@ fn walk(root: &Path, start: &Path) -> Tree {
     let mut tree = Tree::default();
     let mut total = 0u64;
     let walker = ignore::WalkBuilder::new(start).hidden(true).require_git(false).follow_links(false).build();
-    for entry in walker.flatten() {
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                // A directory that cannot be listed, a path too long to open: what is below it is
+                // not tracked, and a change there is not recorded.
+                tracing::warn!(error = %e, "part of the project not tracked");
+                continue;
+            }
+        };
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
         let Ok(meta) = entry.metadata() else { continue };
         let Ok(relative) = entry.path().strip_prefix(root) else { continue };
-        let Some(relative) = relative.to_str() else { continue };
-        let relative = relative.replace(std::path::MAIN_SEPARATOR, "/");
+        let relative = match recordable(relative) {
+            Ok(relative) => relative,
+            Err(reason) => {
+                tracing::warn!(
+                    path = %entry.path().display(),
+                    reason,
+                    "file not tracked: its changes cannot be recorded or reverted"
+                );
+                continue;
+            }
+        };
         if meta.len() > FILE_LIMIT || total + meta.len() > TOTAL_LIMIT {
             tree.skipped.insert(relative);
             continue;
@@ -104,6 +125,22 @@ fn walk(root: &Path, start: &Path) -> Tree {
         }
     }
     tree
+}
+
+/// `relative` as the log records it (`/`-separated), or why the log cannot hold it: a name that
+/// is not UTF-8, holds a backslash (on Unix part of the name, where the log reads it as a
+/// separator) or a path longer than the domain accepts. Such a file is left out of every read,
+/// so a command that touches it is never failed for it; the same rules as `RecordFileChange`.
+pub fn recordable(relative: &Path) -> Result<String, &'static str> {
+    let text = relative.to_str().ok_or("its name is not UTF-8 text")?;
+    if text.contains('\\') && std::path::MAIN_SEPARATOR != '\\' {
+        return Err("its name contains a backslash");
+    }
+    let text = text.replace(std::path::MAIN_SEPARATOR, "/");
+    if text.len() > coder_domain::limits::PATH_BYTES {
+        return Err("its path is longer than Coder records");
+    }
+    Ok(text)
 }
 
 impl Tree {
@@ -157,7 +194,35 @@ pub fn diff(before: &Tree, after: &Tree) -> Vec<FileWrite> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::ffi::OsStrExt as _;
+
     use super::*;
+
+    #[test]
+    fn names_the_log_cannot_hold_are_left_out_and_long_paths_are_tracked() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"latin1-\xe9.txt");
+        std::fs::write(dir.path().join(odd), "x").unwrap();
+        std::fs::write(dir.path().join("back\\slash.txt"), "x").unwrap();
+        // 12 levels of 200-byte names: 2.4 kB relative, under both the OS's and the log's limits.
+        let deep: Vec<String> = (0..12).map(|i| format!("{i:0>200}")).collect();
+        let deep_dir = deep.iter().fold(dir.path().to_path_buf(), |p, d| p.join(d));
+        std::fs::create_dir_all(&deep_dir).unwrap();
+        std::fs::write(deep_dir.join("leaf.txt"), "deep").unwrap();
+        let tree = read(dir.path());
+        let long = format!("{}/leaf.txt", deep.join("/"));
+        assert_eq!(
+            tree.files.keys().cloned().collect::<Vec<_>>(),
+            [long],
+            "a long path within the limits is tracked; a non-UTF-8 name and a backslash are not"
+        );
+        assert!(
+            tree.skipped.is_empty(),
+            "names left out are not 'content unknown' either: {:?}",
+            tree.skipped
+        );
+        assert!(recordable(Path::new(&"a/".repeat(2100))).is_err(), "over the log's path limit");
+    }
 
     #[test]
     fn files_too_large_to_read_are_neither_created_nor_deleted() {

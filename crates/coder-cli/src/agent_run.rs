@@ -1,6 +1,6 @@
-//! `coder run`: the agent, headless, on the same store as the app. Streams the answer, shows
-//! each tool call, asks for each approval on the terminal (or approves the kinds given with
-//! `--approve`), and exits non-zero when the run does not succeed.
+//! `coder run` and `coder resume`: the agent, headless, on the same store as the app. Streams
+//! the answer, shows each tool call, asks for each approval on the terminal (or approves the
+//! kinds given with `--approve`), and exits non-zero when a run does not succeed.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, IsTerminal, Write};
@@ -9,13 +9,14 @@ use std::sync::Arc;
 
 use coder_agent::provider::Provider;
 use coder_agent::tools::{ToolKind, ToolSet};
-use coder_agent::{Agent, LiveEvent, ProviderKind, Settings};
+use coder_agent::{Agent, LiveEvent, Settings};
 use coder_domain::{
     summarize_json, summarize_output, Approver, Command, ProjectChanges, ProjectId, RunId, RunStatus, StepId,
     ThreadId, ToolApproval, ToolStatus,
 };
 use coder_engine::{Engine, EngineConfig};
 
+use crate::args::AgentArgs;
 use crate::Failure;
 
 /// Options of `coder run`.
@@ -23,10 +24,6 @@ pub struct RunOptions {
     pub project: PathBuf,
     pub thread: Option<String>,
     pub message: String,
-    pub provider: Option<ProviderKind>,
-    pub base_url: Option<String>,
-    pub model: Option<String>,
-    pub approve: Vec<String>,
 }
 
 /// The engine of `data_dir`, explaining a locked store in words.
@@ -40,18 +37,26 @@ pub fn open_engine(data_dir: &Path, recover: bool) -> Result<Engine, Failure> {
     })
 }
 
-pub fn run(data_dir: &Path, options: RunOptions) -> Result<(), Failure> {
+/// The settings with the command line's choices over them, the provider they name, and the
+/// kinds of tool call approved without asking.
+struct Prepared {
+    settings: Settings,
+    provider: Arc<dyn Provider>,
+    auto: HashSet<ToolKind>,
+}
+
+fn prepare(data_dir: &Path, args: &AgentArgs) -> Result<Prepared, Failure> {
     let mut settings = Settings::load(data_dir)?;
-    if let Some(kind) = options.provider {
-        settings.provider = kind;
+    if let Some(kind) = args.provider {
+        settings.provider = crate::providers::kind(kind);
     }
-    if let Some(url) = &options.base_url {
+    if let Some(url) = &args.base_url {
         settings.base_url.clone_from(url);
     }
-    if let Some(model) = &options.model {
+    if let Some(model) = &args.model {
         settings.model.clone_from(model);
     }
-    let auto: HashSet<ToolKind> = options
+    let auto: HashSet<ToolKind> = args
         .approve
         .iter()
         .map(|k| match k.as_str() {
@@ -62,13 +67,58 @@ pub fn run(data_dir: &Path, options: RunOptions) -> Result<(), Failure> {
         })
         .collect::<Result<_, _>>()?;
     let provider = crate::providers::build(&settings)?;
+    Ok(Prepared { settings, provider, auto })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
+pub fn run(data_dir: &Path, args: &AgentArgs, options: RunOptions) -> Result<(), Failure> {
+    let Prepared { settings, provider, auto } = prepare(data_dir, args)?;
     let engine = open_engine(data_dir, true)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let status = runtime.block_on(session(engine, provider, settings, options, auto))?;
+    crate::crash_point::arm(&engine);
+    let status = runtime()?.block_on(session(engine, provider, settings, options, auto))?;
     if status == RunStatus::Success {
         Ok(())
     } else {
         Err(Failure::new(format!("the run ended {status:?}")))
+    }
+}
+
+/// `coder resume [RUN]`: opening the engine ends what was under way (start-up recovery); then
+/// the open runs — or only `run` — get a runner and are followed until each ends.
+pub fn resume(data_dir: &Path, args: &AgentArgs, run: Option<&str>) -> Result<(), Failure> {
+    let Prepared { settings, provider, auto } = prepare(data_dir, args)?;
+    let run = run
+        .map(|text| RunId::parse(text).map_err(|_| Failure::new(format!("{text:?} is not a run id"))))
+        .transpose()?;
+    let engine = open_engine(data_dir, true)?;
+    crate::crash_point::arm(&engine);
+    let runtime = runtime()?;
+    let statuses = runtime.block_on(async {
+        let agent = Agent::new(engine.clone(), provider, settings);
+        eprintln!("provider: {}", agent.provider_label());
+        let runs = match run {
+            Some(run) => {
+                agent.resume(run)?;
+                vec![run]
+            }
+            None => agent.resume_all(),
+        };
+        if runs.is_empty() {
+            eprintln!("no run is waiting or was interrupted: nothing to resume");
+        }
+        let statuses = follow(&agent, &engine, &runs, &auto).await;
+        agent.shutdown().await;
+        statuses
+    })?;
+    engine.close();
+    let unsuccessful = statuses.iter().filter(|s| **s != RunStatus::Success).count();
+    if unsuccessful == 0 {
+        Ok(())
+    } else {
+        Err(Failure::new(format!("{unsuccessful} of {} resumed runs did not succeed", statuses.len())))
     }
 }
 
@@ -92,13 +142,26 @@ async fn session(
     let agent = Agent::new(engine.clone(), provider, settings);
     eprintln!("provider: {}", agent.provider_label());
     eprintln!("thread:   {thread}");
-    let mut live = agent.live();
-    let mut changes = engine.subscribe();
     let run = agent.send_message(thread, &options.message).await?;
     eprintln!("run:      {run}\n");
+    let statuses = follow(&agent, &engine, &[run], &auto).await?;
+    Ok(statuses[0])
+}
+
+/// Shows the runs as they go — streamed text, tool calls and results — and asks for (or gives,
+/// per `auto`) each approval, until every run has ended. Returns their statuses in order.
+async fn follow(
+    agent: &Agent,
+    engine: &Engine,
+    runs: &[RunId],
+    auto: &HashSet<ToolKind>,
+) -> Result<Vec<RunStatus>, Failure> {
+    let mut live = agent.live();
+    let mut changes = engine.subscribe();
     let mut shown = Shown::default();
     let mut speaking: Option<coder_domain::MessageId> = None;
-    loop {
+    let mut ended: BTreeMap<RunId, RunStatus> = BTreeMap::new();
+    while ended.len() < runs.len() {
         tokio::select! {
             event = live.recv() => match event {
                 Ok(LiveEvent::TextDelta { text, message_id, .. }) => {
@@ -109,40 +172,52 @@ async fn session(
                     print!("{text}");
                     let _ = std::io::stdout().flush();
                 }
-                Ok(LiveEvent::ToolOutput { run_id, line, .. }) if run_id == run => eprintln!("    │ {line}"),
+                Ok(LiveEvent::ToolOutput { run_id, line, .. }) if runs.contains(&run_id) => eprintln!("    │ {line}"),
                 _ => {}
             },
             _ = changes.recv() => {}
             _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
         }
-        shown.print_progress(&engine, run);
-        if let Some((step, tool_name, kind, input)) = waiting_step(&engine, run, &shown) {
-            shown.asked.insert(step);
-            decide(&agent, &engine, project, run, step, &tool_name, kind, &input, &auto).await?;
-        }
-        let status = engine.with_state(|s| s.runs.get(&run).map(|r| r.status));
-        if let Some(status) = status.filter(|s| s.is_final()) {
-            agent.wait(run).await;
-            shown.print_progress(&engine, run);
-            let view = engine.run_view(run)?;
-            let run_entity = view.run.as_ref().expect("a finished run exists");
-            let reason = engine
-                .store()
-                .read_stream(coder_domain::StreamId::Run(run), 1)?
-                .last()
-                .and_then(|e| e.metadata.get(coder_agent::META_REASON).cloned());
-            println!();
-            eprintln!(
-                "\nrun {status:?} in {} ms · {} tokens in, {} out · ${:.2}{}",
-                run_entity.duration_ms.unwrap_or(0),
-                run_entity.cost.input_tokens,
-                run_entity.cost.output_tokens,
-                f64::from(run_entity.cost.usd_cents) / 100.0,
-                reason.map(|r| format!(" · {r}")).unwrap_or_default()
-            );
-            return Ok(status);
+        for &run in runs {
+            if ended.contains_key(&run) {
+                continue;
+            }
+            shown.print_progress(engine, run);
+            if let Some((step, tool_name, kind, input)) = waiting_step(engine, run, &shown) {
+                shown.asked.insert(step);
+                decide(agent, engine, run, step, &tool_name, kind, &input, auto).await?;
+            }
+            let status = engine.with_state(|s| s.runs.get(&run).map(|r| r.status));
+            if let Some(status) = status.filter(|s| s.is_final()) {
+                agent.wait(run).await;
+                shown.print_progress(engine, run);
+                print_ended(engine, run, status)?;
+                ended.insert(run, status);
+            }
         }
     }
+    Ok(runs.iter().map(|r| ended[r]).collect())
+}
+
+/// The closing line of a run: status, duration, tokens, cost and why it ended.
+fn print_ended(engine: &Engine, run: RunId, status: RunStatus) -> Result<(), Failure> {
+    let view = engine.run_view(run)?;
+    let run_entity = view.run.as_ref().expect("a finished run exists");
+    let reason = engine
+        .store()
+        .read_stream(coder_domain::StreamId::Run(run), 1)?
+        .last()
+        .and_then(|e| e.metadata.get(coder_agent::META_REASON).cloned());
+    println!();
+    eprintln!(
+        "\nrun {run} {status:?} in {} ms · {} tokens in, {} out · ${:.2}{}",
+        run_entity.duration_ms.unwrap_or(0),
+        run_entity.cost.input_tokens,
+        run_entity.cost.output_tokens,
+        f64::from(run_entity.cost.usd_cents) / 100.0,
+        reason.map(|r| format!(" · {r}")).unwrap_or_default()
+    );
+    Ok(())
 }
 
 /// The project whose folder is `dir`, created if Coder does not know it yet.
@@ -209,7 +284,6 @@ fn waiting_step(
 async fn decide(
     agent: &Agent,
     engine: &Engine,
-    project: ProjectId,
     run: RunId,
     step: StepId,
     tool: &str,
@@ -248,6 +322,9 @@ async fn decide(
     match answer.trim().to_lowercase().as_str() {
         "y" | "yes" => agent.approve(run, step, Approver::Person).await?,
         "a" | "always" => {
+            let project = engine
+                .with_state(|s| s.threads.get(&s.runs.get(&run)?.thread_id)?.project_id)
+                .ok_or_else(|| Failure::new(format!("run {run} has no project to always allow {tool} in")))?;
             let changes = ProjectChanges {
                 tool_approvals: BTreeMap::from([(tool.to_string(), ToolApproval::AlwaysAllow)]),
                 ..Default::default()

@@ -55,19 +55,19 @@ pub enum Command {
         /// Continue this thread instead of starting a new one.
         #[arg(long, value_name = "ID")]
         thread: Option<String>,
-        /// The model provider (default: settings.json in the data directory, else the demo).
-        #[arg(long, value_enum)]
-        provider: Option<ProviderArg>,
-        /// Base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama.
-        #[arg(long, value_name = "URL")]
-        base_url: Option<String>,
-        #[arg(long, value_name = "NAME")]
-        model: Option<String>,
-        /// Approve these kinds of tool calls without asking: read, write, command.
-        #[arg(long, value_delimiter = ',', value_name = "KINDS")]
-        approve: Vec<String>,
+        #[command(flatten)]
+        agent: AgentArgs,
         /// What to ask.
         message: String,
+    },
+    /// What the app does at start: end what was under way when Coder stopped (it is never run
+    /// again), then carry on the runs that wait for approval or were interrupted — all of them,
+    /// or only RUN — asking on the terminal like `coder run`.
+    Resume {
+        /// The run id; without it, every open run.
+        run: Option<String>,
+        #[command(flatten)]
+        agent: AgentArgs,
     },
     /// Show the file changes of a run as diffs.
     Diff { run: String },
@@ -95,6 +95,22 @@ pub enum Command {
         #[arg(long, default_value_t = 4)]
         producers: u64,
     },
+}
+
+/// The model and the approvals of `coder run` and `coder resume`.
+#[derive(clap::Args, Clone)]
+pub struct AgentArgs {
+    /// The model provider (default: settings.json in the data directory, else the demo).
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// Base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Approve these kinds of tool calls without asking: read, write, command.
+    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    pub approve: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -9,6 +9,7 @@ mod agent_run;
 mod args;
 mod bench;
 mod changes;
+mod crash_point;
 mod inspect;
 mod open;
 mod progress;
@@ -63,18 +64,16 @@ fn main() -> ExitCode {
         Command::Import { file } => transfer::import(&data_dir, file),
         Command::Verify => transfer::verify(&data_dir, cli.json),
         Command::Stress { events, producers } => stress::run(&data_dir, *events, *producers),
-        Command::Run { project, thread, provider, base_url, model, approve, message } => agent_run::run(
+        Command::Run { project, thread, agent, message } => agent_run::run(
             &data_dir,
+            agent,
             agent_run::RunOptions {
                 project: project.clone(),
                 thread: thread.clone(),
                 message: message.clone(),
-                provider: provider.map(providers::kind),
-                base_url: base_url.clone(),
-                model: model.clone(),
-                approve: approve.clone(),
             },
         ),
+        Command::Resume { run, agent } => agent_run::resume(&data_dir, agent, run.as_deref()),
         Command::Bench { scale, work_dir } => bench::run(&data_dir, cli.json, *scale, work_dir.as_deref()),
         Command::Diff { run } => changes::diff(&data_dir, run),
         Command::Revert { run, force } => changes::revert(&data_dir, run, *force),

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
-use coder_store::STORE_FILE;
+use coder_store::{IntegrityCheck, STORE_FILE};
 
 use crate::open;
 use crate::progress::Progress;
@@ -34,41 +34,51 @@ pub fn export(data_dir: &Path, out: Option<&Path>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Imports into a store file of its own next to the real one, and moves it into place only once
-/// every event is in: an import that fails halfway (a full disk, say) leaves nothing behind.
+/// Imports into the store of `data_dir`, which must hold no events. The library import is all
+/// or nothing (one transaction, committed after the last line), so a failed import leaves the
+/// store as it was; a store file created for this import is removed again, leaving no trace.
 pub fn import(data_dir: &Path, file: &Path) -> Result<(), Failure> {
     let input = File::open(file).map_err(|e| Failure::new(format!("cannot open {}: {e}", file.display())))?;
     let target = data_dir.join(STORE_FILE);
-    if target.exists() {
-        // Refuses a store that holds events, with the store's own message.
-        let existing = open::store(data_dir)?;
-        let events = existing.last_sequence();
-        existing.close();
-        if events > 0 {
-            return Err(coder_store::ImportError::NotEmpty(events).into());
-        }
-    }
-    let staging = data_dir.join(format!("{STORE_FILE}.importing-{}", std::process::id()));
-    let _ = std::fs::remove_file(&staging);
-    let result = (|| {
-        let store = coder_store::EventStore::open(&staging)?;
-        let mut progress = Progress::new("importing");
-        let last =
-            coder_store::import(&store, &mut BufReader::new(input), &mut |d, t| progress.update(d, t))?;
-        store.close();
-        Ok::<u64, Failure>(last)
-    })();
+    let created = !target.exists();
+    let store = open::store(data_dir)?;
+    let mut progress = Progress::new("importing");
+    let result = coder_store::import(&store, &mut BufReader::new(input), &mut |d, t| progress.update(d, t));
+    store.close();
     match result {
         Ok(last) => {
-            std::fs::rename(&staging, &target)
-                .map_err(|e| Failure::new(format!("cannot move the imported store into place: {e}")))?;
             eprintln!("imported {last} events");
+            // Nothing runs because a log arrived: a run that was open where the log was written
+            // ends here, before anything could carry it on.
+            let engine = crate::agent_run::open_engine(data_dir, false)?;
+            let ended = coder_engine::recovery::end_imported_runs(&engine);
+            engine.close();
+            let ended = ended?;
+            if ended > 0 {
+                eprintln!(
+                    "ended {ended} runs that were open in the imported log; they are not carried on here"
+                );
+            }
             Ok(())
         }
         Err(e) => {
-            let _ = std::fs::remove_file(&staging);
-            Err(e)
+            if created {
+                // Nothing was imported into it: it is the empty file this command created.
+                let _ = std::fs::remove_file(&target);
+            }
+            Err(e.into())
         }
+    }
+}
+
+/// What redb's own check of the file found, in a few words.
+fn integrity(check: &IntegrityCheck) -> String {
+    match check {
+        IntegrityCheck::Passed => "redb integrity ok".into(),
+        IntegrityCheck::Repaired => "redb repaired the file".into(),
+        IntegrityCheck::Failed(reason) => format!("redb integrity check failed ({reason})"),
+        IntegrityCheck::Skipped(reason) => format!("redb integrity check skipped ({reason})"),
+        other => format!("redb integrity: {other:?}"),
     }
 }
 
@@ -79,11 +89,24 @@ pub fn verify(data_dir: &Path, json: bool) -> Result<(), Failure> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if report.is_ok() {
         println!(
-            "ok: {} events in {} streams, sequence gapless, indexes consistent, {} blob references present",
-            report.events, report.streams, report.blobs_checked
+            "ok: {} events in {} streams, sequence gapless, indexes consistent, {} blob references present, \
+             {} checksums match, {} unchecked, {}",
+            report.events,
+            report.streams,
+            report.blobs_checked,
+            report.checksums_checked,
+            report.unchecked,
+            integrity(&report.integrity)
         );
     } else {
-        println!("{} problems in {} events:", report.problems.len(), report.events);
+        println!(
+            "{} problems in {} events ({} checksums match, {} unchecked, {}):",
+            report.problems.len(),
+            report.events,
+            report.checksums_checked,
+            report.unchecked,
+            integrity(&report.integrity)
+        );
         for p in &report.problems {
             println!("  - {p}");
         }

@@ -143,6 +143,23 @@ pub enum Command {
         cost: Cost,
         duration_ms: u64,
     },
+    /// Ends a run that cannot go on, in one decision: the thread's streaming messages complete
+    /// with the text so far, every open tool use fails, every open step fails, and the run
+    /// finishes `Failed` with the cost its steps reported. The caller marks the envelope with
+    /// the reason and `META_INTERRUPTED`.
+    FailRun {
+        run_id: RunId,
+        reason: String,
+    },
+    /// Ends what may have been executing when Coder stopped, so that it never executes again:
+    /// every tool use of the run that is `Running` (approved or pre-approved, so possibly under
+    /// way) fails with `reason`, and its step and every open model-call step fail with it. Steps
+    /// that wait for approval keep waiting; the run stays open, so a runner can continue it and
+    /// the model learns what was interrupted.
+    InterruptRun {
+        run_id: RunId,
+        reason: String,
+    },
     RecordFileChange {
         project_id: ProjectId,
         path: String,
@@ -181,6 +198,8 @@ impl Command {
             Self::CompleteStep { .. } => "CompleteStep",
             Self::AddArtifact { .. } => "AddArtifact",
             Self::FinishRun { .. } => "FinishRun",
+            Self::FailRun { .. } => "FailRun",
+            Self::InterruptRun { .. } => "InterruptRun",
             Self::RecordFileChange { .. } => "RecordFileChange",
         }
     }

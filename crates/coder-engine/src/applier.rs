@@ -84,9 +84,15 @@ async fn follow(inner: &Inner, from: u64) {
         let mut batch = match first {
             Ok(Some(envelope)) => vec![envelope],
             Ok(None) => return,
-            Err(e @ coder_store::ReadError::Decode { .. }) => {
-                // A record that cannot be decoded will not decode on a retry either: stop, so
-                // dispatches waiting to be applied are told instead of waiting forever.
+            Err(
+                e @ (coder_store::ReadError::Decode { .. }
+                | coder_store::ReadError::Damaged { .. }
+                | coder_store::ReadError::ChecksumMissing { .. }
+                | coder_store::ReadError::Unreadable(_)),
+            ) => {
+                // A record that cannot be decoded, or is damaged, will not read on a retry
+                // either: stop, so dispatches waiting to be applied are told instead of waiting
+                // forever, and damaged data is never applied.
                 tracing::error!(error = %e, "cannot apply the log; the engine stops");
                 return;
             }

@@ -6,7 +6,8 @@
 //! once, in sequence order, whoever wrote it. A version conflict (another dispatch wrote the same
 //! stream in between) waits for the applier to catch up and decides once more.
 
-use std::collections::BTreeMap;
+use std::any::{Any, TypeId};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,8 +15,9 @@ use std::thread::JoinHandle;
 
 use chrono::Utc;
 use coder_domain::{
-    chain, decide, ChatView, Command, CorrelationView, DomainState, EventEnvelope, ProjectFiles, ProjectId,
-    Projection, RunId, RunView, StreamId, ThreadFilter, ThreadId, ThreadList, ThreadSummary,
+    chain, decide, limits, ChatView, Command, CorrelationView, DomainError, DomainState, EventEnvelope,
+    ProjectFiles, ProjectId, Projection, RunId, RunView, StreamId, ThreadFilter, ThreadId, ThreadList,
+    ThreadSummary,
 };
 use coder_store::{AppendError, AppendRequest, EventStore, ExpectedVersion, STORE_FILE};
 use tokio::sync::{broadcast, Notify};
@@ -109,6 +111,8 @@ pub(crate) struct Inner {
     /// The start-up recovery thread, joined at shutdown: it holds the store, which must be
     /// closed cleanly before the process exits (or the next start has to repair the file).
     pub recovery: Mutex<Option<JoinHandle<()>>>,
+    /// One value of each type that a layer above keeps per engine (see `Engine::extension`).
+    pub extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Inner {
@@ -116,6 +120,11 @@ impl Inner {
         self.model.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// How often a command is decided again when another writer appended to its stream between
+/// its decision and its append (a person's approval while the runner records the next step).
+/// Each retry first waits until everything stored is applied, so it decides on fresh state.
+const CONFLICT_RETRIES: usize = 8;
 
 /// The application service. Cheap to clone; when the last clone is dropped the applier stops
 /// (without the shutdown snapshots `close` takes) and the store is released.
@@ -166,6 +175,8 @@ impl Engine {
     /// background, and then — unless the store is read-only — start-up recovery finishes what a
     /// crash left unfinished; every other operation waits until both are done.
     pub fn open_with(data_dir: impl AsRef<Path>, config: EngineConfig) -> Result<Self, EngineError> {
+        crate::data_dir::make_private(data_dir.as_ref())
+            .map_err(|e| EngineError::DataDir(data_dir.as_ref().display().to_string(), e.to_string()))?;
         let path: PathBuf = data_dir.as_ref().join(STORE_FILE);
         let store = EventStore::open(&path)?;
         let (threads, threads_applied) = restore_threads(&store)?;
@@ -192,6 +203,7 @@ impl Engine {
             snapshot_on_stop: AtomicBool::new(false),
             applier: Mutex::new(None),
             recovery: Mutex::new(None),
+            extensions: Mutex::new(HashMap::new()),
         });
         let handle = applier::spawn(inner.clone(), !recover);
         *inner.applier.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
@@ -276,7 +288,7 @@ impl Engine {
         ctx: DispatchContext,
     ) -> Result<Vec<EventEnvelope>, DispatchError> {
         self.wait_ready_async().await;
-        for attempt in 0..2 {
+        for attempt in 0..=CONFLICT_RETRIES {
             let Some(request) = self.prepare(&command, &ctx)? else { return Ok(Vec::new()) };
             match self.inner.store.append(request).await {
                 Ok(envelopes) => {
@@ -286,7 +298,7 @@ impl Engine {
                     }
                     return Ok(envelopes);
                 }
-                Err(AppendError::Conflict { .. }) if attempt == 0 => {
+                Err(AppendError::Conflict { .. }) if attempt < CONFLICT_RETRIES => {
                     if !self.inner.cursor.wait(self.inner.store.last_sequence()).await {
                         return Err(DispatchError::Stopped);
                     }
@@ -294,7 +306,7 @@ impl Engine {
                 Err(e) => return Err(e.into()),
             }
         }
-        unreachable!("the second attempt returns")
+        unreachable!("the last attempt returns")
     }
 
     /// `dispatch` for threads outside an async runtime.
@@ -309,7 +321,7 @@ impl Engine {
         ctx: DispatchContext,
     ) -> Result<Vec<EventEnvelope>, DispatchError> {
         self.wait_ready();
-        for attempt in 0..2 {
+        for attempt in 0..=CONFLICT_RETRIES {
             let Some(request) = self.prepare(&command, &ctx)? else { return Ok(Vec::new()) };
             match self.inner.store.append_blocking(request) {
                 Ok(envelopes) => {
@@ -319,7 +331,7 @@ impl Engine {
                     }
                     return Ok(envelopes);
                 }
-                Err(AppendError::Conflict { .. }) if attempt == 0 => {
+                Err(AppendError::Conflict { .. }) if attempt < CONFLICT_RETRIES => {
                     if !self.inner.cursor.wait_blocking(self.inner.store.last_sequence()) {
                         return Err(DispatchError::Stopped);
                     }
@@ -327,7 +339,7 @@ impl Engine {
                 Err(e) => return Err(e.into()),
             }
         }
-        unreachable!("the second attempt returns")
+        unreachable!("the last attempt returns")
     }
 
     /// Decides the command against the applied state; `None` when it changes nothing.
@@ -336,6 +348,11 @@ impl Engine {
         command: &Command,
         ctx: &DispatchContext,
     ) -> Result<Option<AppendRequest>, DispatchError> {
+        if let Some(blob) = ctx.blobs.iter().find(|b| b.len() > limits::BLOB_BYTES) {
+            let error =
+                DomainError::TooLarge { what: "stored content", size: blob.len(), limit: limits::BLOB_BYTES };
+            return Err(error.into());
+        }
         let model = self.inner.model();
         let events = decide(&model.write.domain, command, Utc::now())?;
         let Some(first) = events.first() else { return Ok(None) };
@@ -355,6 +372,22 @@ impl Engine {
     pub fn with_state<R>(&self, f: impl FnOnce(&DomainState) -> R) -> R {
         self.wait_ready();
         f(&self.inner.model().write.domain)
+    }
+
+    /// The one `T` of this engine, made with `T::default()` the first time it is asked for. A
+    /// layer above keeps here what must exist once per store however many handles it makes —
+    /// the agent's registry of runners, so that two agents on one engine can never drive the
+    /// same run twice. `T` must not hold an `Engine`: that would keep the engine open forever.
+    pub fn extension<T: Any + Send + Sync + Default>(&self) -> Arc<T> {
+        let mut extensions = self.inner.extensions.lock().unwrap_or_else(|e| e.into_inner());
+        let value = extensions.entry(TypeId::of::<T>()).or_insert_with(|| Arc::new(T::default())).clone();
+        value.downcast::<T>().expect("the value stored under T's TypeId is a T")
+    }
+
+    /// The correlation id of an open run's events; `None` for an unknown or finished run.
+    pub fn run_correlation(&self, run: RunId) -> Option<Uuid> {
+        self.wait_ready();
+        self.inner.model().write.run_correlation.get(&run).copied()
     }
 
     /// The threads a filter selects, most recently active first.

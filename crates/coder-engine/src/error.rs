@@ -15,16 +15,21 @@ pub enum EngineError {
     NoDataDir,
     #[error("start-up recovery failed: {0}")]
     Recovery(String),
+    #[error("the data directory {0} cannot be made private to you: {1}")]
+    DataDir(String, String),
 }
 
 impl EngineError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Open(OpenError::Locked { .. }) => "store_locked",
+            Self::Open(OpenError::Damaged { .. }) => "store_damaged",
             Self::Open(_) => "store_unavailable",
+            Self::Read(e) if is_damage(e) => "store_damaged",
             Self::Read(_) => "store_unreadable",
             Self::NoDataDir => "no_data_dir",
             Self::Recovery(_) => "recovery_failed",
+            Self::DataDir(..) => "store_unavailable",
         }
     }
 }
@@ -70,7 +75,21 @@ impl QueryError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound { .. } => "not_found",
+            Self::Read(e) if is_damage(e) => "store_damaged",
             Self::Read(_) | Self::Snapshot(_) => "store_unreadable",
         }
     }
+}
+
+/// Whether a read failed because the store's file is damaged (changed outside the store, or
+/// unreadable to redb), rather than for a passing reason or an event this build cannot decode.
+fn is_damage(e: &ReadError) -> bool {
+    matches!(
+        e,
+        ReadError::Damaged { .. }
+            | ReadError::ChecksumMissing { .. }
+            | ReadError::IndexDamaged { .. }
+            | ReadError::BlobDamaged { .. }
+            | ReadError::Unreadable(_)
+    )
 }

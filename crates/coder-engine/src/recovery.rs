@@ -1,20 +1,32 @@
-//! Start-up recovery: what the app was doing when it stopped is finished honestly.
+//! Start-up recovery: what the app was doing when it stopped is ended honestly, and nothing that
+//! may have had an effect outside the log is done again (DESIGN §8).
 //!
 //! - A message left streaming is completed with the text stored so far, marked interrupted.
-//! - A run left queued or running is failed: its open tool uses fail, its open steps fail, and
-//!   the run finishes `Failed` with the reason `interrupted` in the metadata.
-//! - A run waiting for approval stays waiting: the person can still answer it.
+//! - In every open run, a tool use left `Running` — approved or pre-approved, so possibly under
+//!   way when Coder stopped — fails as interrupted by a restart, with its step; an open model
+//!   call fails likewise, and so does a tool-call step whose tool use was never recorded (Coder
+//!   stopped between the two). Running it again takes a new tool use, with a new approval where the
+//!   policy asks. The run itself stays open: a runner continues it, and the model learns what
+//!   was interrupted from the failed results.
+//! - A step that waits for approval keeps waiting: the person can still answer it.
+//!
+//! The same holds for a log brought in by import: it is recovered like any other at the next
+//! open, so nothing that was under way elsewhere runs here because it arrived.
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
-use coder_domain::{Command, MessageId, RunId, RunStatus, StepResult, StreamId, ThreadId, META_INTERRUPTED};
+use coder_domain::{Command, MessageId, RunId, StepType, ThreadId, ToolStatus, META_INTERRUPTED};
 
 use crate::engine::{DispatchContext, Engine};
 use crate::error::DispatchError;
 
 /// Metadata key of the reason a run or tool use ended.
 pub const META_REASON: &str = "reason";
+
+/// What a tool use or model call found under way at start fails with.
+pub const INTERRUPTED_BY_RESTART: &str =
+    "interrupted by a restart: Coder stopped while this was running, so it was not finished and is \
+     not run again; its output so far is kept";
 
 pub(crate) fn recover(engine: &Engine) -> Result<(), DispatchError> {
     let (streaming, runs) = engine.with_state(|state| {
@@ -28,7 +40,13 @@ pub(crate) fn recover(engine: &Engine) -> Result<(), DispatchError> {
         let mut runs: Vec<RunId> = state
             .runs
             .values()
-            .filter(|r| matches!(r.status, RunStatus::Queued | RunStatus::Running))
+            .filter(|r| !r.status.is_final())
+            .filter(|r| {
+                r.steps.iter().filter(|s| !s.status.is_final()).any(|s| match s.tool_use_id() {
+                    None => s.step_type == StepType::ModelCall,
+                    Some(id) => state.tool_uses.get(&id).is_none_or(|t| t.status == ToolStatus::Running),
+                })
+            })
             .map(|r| r.id)
             .collect();
         runs.sort();
@@ -46,56 +64,38 @@ pub(crate) fn recover(engine: &Engine) -> Result<(), DispatchError> {
         )?;
     }
     for run_id in runs {
-        tracing::info!(%run_id, "failing a run interrupted while it ran");
-        fail_run(engine, run_id)?;
+        tracing::info!(%run_id, "failing what a run had under way when Coder stopped");
+        let ctx = DispatchContext {
+            correlation_id: engine.run_correlation(run_id),
+            metadata: BTreeMap::from([(META_REASON.to_string(), "interrupted".to_string())]),
+            ..Default::default()
+        };
+        engine.dispatch_with_blocking(
+            Command::InterruptRun { run_id, reason: INTERRUPTED_BY_RESTART.to_string() },
+            ctx,
+        )?;
     }
     Ok(())
 }
 
-fn fail_run(engine: &Engine, run_id: RunId) -> Result<(), DispatchError> {
-    let correlation_id = engine
-        .store()
-        .read_stream(StreamId::Run(run_id), 1)
-        .ok()
-        .and_then(|events| events.first().map(|e| e.correlation_id));
-    let ctx = || DispatchContext {
-        correlation_id,
-        metadata: BTreeMap::from([(META_REASON.to_string(), "interrupted".to_string())]),
-        ..Default::default()
-    };
-    let (tools, steps) = engine.with_state(|state| {
-        let mut tools: Vec<_> = state
-            .tool_uses
-            .values()
-            .filter(|t| t.run_id == run_id && !t.status.is_final())
-            .map(|t| t.id)
-            .collect();
-        tools.sort();
-        let steps: Vec<_> =
-            state.runs[&run_id].steps.iter().filter(|s| !s.status.is_final()).map(|s| s.id).collect();
-        (tools, steps)
-    });
-    for tool_use_id in tools {
-        let error = "interrupted: Coder stopped while this tool was running".to_string();
-        engine.dispatch_with_blocking(Command::FailToolUse { tool_use_id, error }, ctx())?;
+/// What an imported run that was still open ends with.
+pub const IMPORTED_RUN: &str =
+    "imported from another log: a run that was under way elsewhere is not carried on here";
+
+/// Fails every open run of a store that was just filled by an import, so that nothing runs
+/// because a log arrived: not a tool that was approved elsewhere, not a model call, not a step
+/// that waited for someone else's approval. Returns how many runs it ended.
+pub fn end_imported_runs(engine: &Engine) -> Result<usize, DispatchError> {
+    let mut open: Vec<RunId> =
+        engine.with_state(|s| s.runs.values().filter(|r| !r.status.is_final()).map(|r| r.id).collect());
+    open.sort();
+    for &run_id in &open {
+        let ctx = DispatchContext {
+            correlation_id: engine.run_correlation(run_id),
+            metadata: BTreeMap::from([(META_REASON.to_string(), "imported".to_string())]),
+            ..Default::default()
+        };
+        engine.dispatch_with_blocking(Command::FailRun { run_id, reason: IMPORTED_RUN.to_string() }, ctx)?;
     }
-    for step_id in steps {
-        let result = StepResult::Failed { error: "interrupted".into() };
-        // A step may have ended with its tool use just above.
-        let open = engine.with_state(|s| s.runs[&run_id].step(step_id).is_some_and(|s| !s.status.is_final()));
-        if open {
-            engine.dispatch_with_blocking(
-                Command::CompleteStep { run_id, step_id, result, cost: None },
-                ctx(),
-            )?;
-        }
-    }
-    let (cost, started_at) =
-        engine.with_state(|s| (s.runs[&run_id].steps_cost(), s.runs[&run_id].started_at));
-    let duration_ms = (Utc::now() - started_at).num_milliseconds().max(0) as u64;
-    engine.dispatch_with_blocking(
-        Command::FinishRun { run_id, status: RunStatus::Failed, cost, duration_ms },
-        ctx(),
-    )?;
-    Ok(())
+    Ok(open.len())
 }

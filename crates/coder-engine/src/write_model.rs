@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use coder_domain::{DomainEvent, DomainState, EventEnvelope, Projection, RunId, StreamId, ThreadId};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct WriteModel {
@@ -23,6 +24,10 @@ pub struct WriteModel {
     pub thread_runs: HashMap<ThreadId, Vec<RunId>>,
     /// Run → sequence of its latest event, so a tail read can skip runs that ended earlier.
     pub run_last_sequence: HashMap<RunId, u64>,
+    /// Open run → the correlation id of its events, so that whatever continues, answers or ends
+    /// it records in the same correlation without reading the run's stream. Dropped when the
+    /// run finishes: it grows with what is open, not with history.
+    pub run_correlation: HashMap<RunId, Uuid>,
 }
 
 impl WriteModel {
@@ -56,17 +61,25 @@ impl WriteModel {
 
 impl Projection for WriteModel {
     const NAME: &'static str = "write_model";
-    const VERSION: u32 = 1;
+    /// 2: adds `run_correlation`; a version 1 snapshot is discarded and rebuilt from the log.
+    const VERSION: u32 = 2;
 
     fn apply_envelope(&mut self, envelope: &EventEnvelope) {
         self.domain.apply(&envelope.event);
         self.drop_contents(&envelope.event);
         self.versions.insert(envelope.stream, envelope.stream_version);
-        if let DomainEvent::RunStarted { run_id, thread_id, .. } = &envelope.event {
-            let runs = self.thread_runs.entry(*thread_id).or_default();
-            if !runs.contains(run_id) {
-                runs.push(*run_id);
+        match &envelope.event {
+            DomainEvent::RunStarted { run_id, thread_id, .. } => {
+                let runs = self.thread_runs.entry(*thread_id).or_default();
+                if !runs.contains(run_id) {
+                    runs.push(*run_id);
+                }
+                self.run_correlation.entry(*run_id).or_insert(envelope.correlation_id);
             }
+            DomainEvent::RunFinished { run_id, .. } => {
+                self.run_correlation.remove(run_id);
+            }
+            _ => {}
         }
         if let StreamId::Run(run) = envelope.stream {
             self.run_last_sequence.insert(run, envelope.sequence);

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use coder_domain::StreamId;
+use coder_domain::{ContentHash, StreamId};
 use uuid::Uuid;
 
 use crate::codec::DecodeError;
@@ -17,6 +17,9 @@ pub enum OpenError {
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("cannot open the store at {path}: {reason}")]
     Storage { path: PathBuf, reason: String },
+    /// The file is damaged so that it can be opened neither for writing nor read-only.
+    #[error("the store at {path} is damaged and cannot be opened: {reason}")]
+    Damaged { path: PathBuf, reason: String },
 }
 
 /// An append (or import) was refused or failed; nothing of it was written.
@@ -39,6 +42,9 @@ pub enum AppendError {
     StreamGap { stream: StreamId, expected: u64, found: u64 },
     #[error("imports go into an empty store only; this one holds {0} events")]
     NotEmpty(u64),
+    /// The importer stopped before the end of its input; nothing of the import was stored.
+    #[error("the import ended before all of it was sent; nothing of it was stored")]
+    ImportAbandoned,
     #[error("storage failure: {0}")]
     Storage(String),
     #[error("the store is closed")]
@@ -51,6 +57,22 @@ pub enum AppendError {
 pub enum ReadError {
     #[error("event {sequence}: {source}")]
     Decode { sequence: u64, source: DecodeError },
+    /// The stored record of this event does not match its checksum (or sits under another
+    /// sequence than its own): the file was changed outside the store. Its data is not served.
+    #[error("event {sequence} is damaged: its stored bytes do not match their checksum")]
+    Damaged { sequence: u64 },
+    /// The store keeps a checksum for every event, and this one's is gone.
+    #[error("event {sequence} is damaged: its checksum is missing")]
+    ChecksumMissing { sequence: u64 },
+    /// An index entry leads to an event that is not the one it names.
+    #[error("the {index} index is damaged: it leads to event {sequence}, which does not belong there")]
+    IndexDamaged { index: &'static str, sequence: u64 },
+    /// A blob's content no longer hashes to its key.
+    #[error("the stored content {hash} is damaged: it no longer matches its hash")]
+    BlobDamaged { hash: ContentHash },
+    /// redb could not read the file where this read goes (see `guard`).
+    #[error("{0}")]
+    Unreadable(String),
     #[error("storage failure: {0}")]
     Storage(String),
 }

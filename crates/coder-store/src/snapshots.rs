@@ -1,10 +1,13 @@
 //! Snapshot records: a projection serialized as of a sequence, tagged with its code version.
 //!
-//! Record layout: `[8 bytes sequence LE][4 bytes projection version LE][projection bytes]`. The
+//! Record layout: `[8 bytes sequence LE][4 bytes projection version LE][projection bytes]`; from
+//! store format 2 on, each record has a checksum in `SNAPSHOT_CHECKSUMS` under the same key. The
 //! latest `KEEP` snapshots of each (projection, key) are kept: restoring uses the newest, time
 //! travel the newest at or before the wanted sequence.
 
 use redb::{ReadableTable, Table};
+
+use crate::checksum;
 
 /// Snapshots kept per (projection, key): the `KEEP` with the highest sequences; the others are
 /// deleted whenever one is written.
@@ -45,13 +48,17 @@ pub(crate) fn decode(record: &[u8]) -> Option<StoredSnapshot> {
     Some(StoredSnapshot { sequence, version, bytes: record[12..].to_vec() })
 }
 
+/// Writes a snapshot with its checksum and deletes those of its key beyond `KEEP`, with theirs.
 pub(crate) fn stage(
     table: &mut Table<'_, (&'static str, &'static [u8], u64), &'static [u8]>,
+    sums: &mut Table<'_, (&'static str, &'static [u8], u64), u64>,
     write: &SnapshotWrite,
 ) -> Result<(), redb::StorageError> {
     let name = write.projection.as_str();
     let key = write.key.as_slice();
-    table.insert((name, key, write.sequence), encode(write).as_slice())?;
+    let record = encode(write);
+    table.insert((name, key, write.sequence), record.as_slice())?;
+    sums.insert((name, key, write.sequence), checksum::snapshot(name, key, write.sequence, &record))?;
     // All of the key's snapshots, not only those older than this one: a snapshot saved for an
     // earlier sequence (time travel) must not grow the set past `KEEP`.
     let kept: Vec<u64> = table
@@ -61,6 +68,7 @@ pub(crate) fn stage(
     let excess = kept.len().saturating_sub(KEEP);
     for sequence in kept.into_iter().take(excess) {
         table.remove((name, key, sequence))?;
+        sums.remove((name, key, sequence))?;
     }
     Ok(())
 }

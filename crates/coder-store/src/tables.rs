@@ -4,13 +4,27 @@
 use redb::TableDefinition;
 
 /// The store format this build writes. A store whose `format_version` is higher opens read-only.
-pub const FORMAT_VERSION: u64 = 1;
+///
+/// - 1: the first format: events, indexes, snapshots, blobs, meta.
+/// - 2: adds `EVENT_CHECKSUMS` and `SNAPSHOT_CHECKSUMS`. In a format 2 store every event and
+///   every snapshot has a checksum, checked on every read; a missing one is damage. A format 1
+///   store is upgraded once, by its first writable open (`migrate`), which checksums the records
+///   as they are and changes nothing else. An older build opens a format 2 store read-only, since
+///   it would append events without checksums.
+pub const FORMAT_VERSION: u64 = 2;
+
+/// The first store format, which has no checksums.
+pub const FORMAT_V1: u64 = 1;
 
 /// Global sequence → encoded event record (see `codec`). Keys are 1, 2, 3, … with no gap.
 pub const EVENTS: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("events");
 
 /// (stream key, stream version) → global sequence. The stream key is `StreamId::to_key`.
 pub const STREAMS: TableDefinition<'static, ([u8; 17], u64), u64> = TableDefinition::new("stream_index");
+
+/// Global sequence → checksum of that event's record (see `checksum::event`). Format 2 on:
+/// exactly one entry per key of `EVENTS`, written in the same transaction as the event.
+pub const EVENT_CHECKSUMS: TableDefinition<'static, u64, u64> = TableDefinition::new("event_checksums");
 
 /// (correlation id, global sequence) → nothing: the events of one correlation, in order.
 pub const CORRELATIONS: TableDefinition<'static, (u128, u64), ()> = TableDefinition::new("correlation_index");
@@ -22,7 +36,13 @@ pub const EVENT_IDS: TableDefinition<'static, u128, u64> = TableDefinition::new(
 pub const SNAPSHOTS: TableDefinition<'static, (&'static str, &'static [u8], u64), &'static [u8]> =
     TableDefinition::new("snapshots");
 
-/// BLAKE3 hash → content. Written once per distinct content.
+/// Same key as `SNAPSHOTS` → checksum of the snapshot record (see `checksum::snapshot`).
+/// Format 2 on: exactly one entry per snapshot, written and deleted with it.
+pub const SNAPSHOT_CHECKSUMS: TableDefinition<'static, (&'static str, &'static [u8], u64), u64> =
+    TableDefinition::new("snapshot_checksums");
+
+/// BLAKE3 hash → content. Written once per distinct content; the key is the content's own
+/// checksum, so a blob is checked against its key on every read. Written once per distinct content.
 pub const BLOBS: TableDefinition<'static, [u8; 32], &'static [u8]> = TableDefinition::new("blobs");
 
 /// Store-wide facts, by name (`META_*`).

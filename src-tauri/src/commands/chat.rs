@@ -8,6 +8,7 @@ use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
+use super::blocking;
 use crate::error::IpcError;
 use crate::state::AppState;
 use crate::stream::{StreamBatch, Streams};
@@ -46,14 +47,20 @@ fn page(view: &ChatView, sequence: u64, start: u32, count: u32) -> ChatPage {
     }
 }
 
+/// A page of the chat now. Waits for the engine to be ready and may read the store, so it runs
+/// off the main thread.
 #[tauri::command]
-pub fn chat_page(
+pub async fn chat_page(
     state: State<'_, AppState>,
     thread_id: ThreadId,
     start: u32,
     count: u32,
 ) -> Result<ChatPage, IpcError> {
-    Ok(state.engine.with_chat_applied(thread_id, |view, applied| page(view, applied, start, count))?)
+    let engine = state.engine.clone();
+    blocking(move || {
+        Ok(engine.with_chat_applied(thread_id, |view, applied| page(view, applied, start, count))?)
+    })
+    .await
 }
 
 /// The chat as it was right after event `sequence` (time travel). The past view last asked for is

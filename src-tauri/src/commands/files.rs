@@ -6,38 +6,53 @@ use coder_agent::changes;
 use coder_domain::{FileChangeRecord, ProjectId, RunId};
 use tauri::State;
 
+use super::blocking;
 use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
 
 /// A project's changes, newest first.
 #[tauri::command]
-pub fn project_changes(
+pub async fn project_changes(
     state: State<'_, AppState>,
     project_id: ProjectId,
 ) -> Result<Vec<FileChangeRecord>, IpcError> {
-    match state.engine.project_files(project_id) {
+    let engine = state.engine.clone();
+    blocking(move || match engine.project_files(project_id) {
         Ok(files) => Ok(files.newest_first().cloned().collect()),
         // A project without changes has no stream yet.
         Err(coder_engine::QueryError::NotFound { .. }) => Ok(Vec::new()),
         Err(e) => Err(e.into()),
-    }
+    })
+    .await
 }
 
 /// A run's changes, newest first.
 #[tauri::command]
-pub fn run_changes(state: State<'_, AppState>, run_id: RunId) -> Result<Vec<FileChangeRecord>, IpcError> {
-    Ok(changes::run_changes(&state.engine, run_id)?.into_iter().map(|(_, change)| change).collect())
+pub async fn run_changes(
+    state: State<'_, AppState>,
+    run_id: RunId,
+) -> Result<Vec<FileChangeRecord>, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || {
+        Ok(changes::run_changes(&engine, run_id)?.into_iter().map(|(_, change)| change).collect())
+    })
+    .await
 }
 
-/// The unified diff of the change recorded at `sequence`.
+/// The unified diff of the change recorded at `sequence`, or a one-line summary when it is
+/// binary or too large to show (`changes::render_diff`).
 #[tauri::command]
-pub fn file_diff(
+pub async fn file_diff(
     state: State<'_, AppState>,
     project_id: ProjectId,
     sequence: u64,
 ) -> Result<String, IpcError> {
-    let change = changes::change_at(&state.engine, project_id, sequence)?;
-    Ok(changes::diff(&state.engine, &change)?)
+    let engine = state.engine.clone();
+    blocking(move || {
+        let change = changes::change_at(&engine, project_id, sequence)?;
+        Ok(changes::diff(&engine, &change)?)
+    })
+    .await
 }
 
 /// Puts the file back as it was before the change at `sequence`. Refused with `changed_since`
@@ -49,8 +64,9 @@ pub async fn revert_file(
     sequence: u64,
     force: bool,
 ) -> Result<(), IpcError> {
-    let change = changes::change_at(&state.engine, project_id, sequence)?;
-    let root = project_root(&state, project_id)?;
+    let engine = state.engine.clone();
+    let change = blocking(move || Ok(changes::change_at(&engine, project_id, sequence)?)).await?;
+    let root = project_root(&state, project_id).await?;
     changes::revert(&state.engine, project_id, &root, &change, force).await?;
     Ok(())
 }
@@ -58,18 +74,27 @@ pub async fn revert_file(
 /// Reverts every change of a run, newest first; returns how many.
 #[tauri::command]
 pub async fn revert_run(state: State<'_, AppState>, run_id: RunId, force: bool) -> Result<u32, IpcError> {
-    let Some((project_id, _)) = changes::run_changes(&state.engine, run_id)?.into_iter().next() else {
+    let engine = state.engine.clone();
+    let first = blocking(move || Ok(changes::run_changes(&engine, run_id)?.into_iter().next())).await?;
+    let Some((project_id, _)) = first else {
         return Ok(0);
     };
-    let root = project_root(&state, project_id)?;
+    let root = project_root(&state, project_id).await?;
     let reverted = changes::revert_run(&state.engine, run_id, &root, force).await?;
     Ok(u32::try_from(reverted).unwrap_or(u32::MAX))
 }
 
-fn project_root(state: &AppState, project: ProjectId) -> Result<PathBuf, IpcError> {
+/// The project's folder, canonical (off the calling thread: the folder may be on a slow disk).
+async fn project_root(state: &AppState, project: ProjectId) -> Result<PathBuf, IpcError> {
     let path = state.engine.with_state(|s| s.projects.get(&project).map(|p| p.path.clone()));
     let path = path.ok_or_else(|| IpcError::new(ErrorCode::NotFound, format!("no project {project}")))?;
-    std::fs::canonicalize(&path).map_err(|e| {
-        IpcError::new(ErrorCode::ProjectFolder, format!("the project folder {path} cannot be opened: {e}"))
+    blocking(move || {
+        std::fs::canonicalize(&path).map_err(|e| {
+            IpcError::new(
+                ErrorCode::ProjectFolder,
+                format!("the project folder {path} cannot be opened: {e}"),
+            )
+        })
     })
+    .await
 }

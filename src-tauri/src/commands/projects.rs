@@ -3,6 +3,7 @@
 use coder_domain::{Command, Project, ProjectId};
 use tauri::State;
 
+use super::blocking;
 use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
 
@@ -17,10 +18,14 @@ pub fn list_projects(state: State<'_, AppState>) -> Vec<Project> {
 /// Adds the folder at `path` as a project named after it. The folder must exist.
 #[tauri::command]
 pub async fn add_project(state: State<'_, AppState>, path: String) -> Result<ProjectId, IpcError> {
-    let folder = std::fs::canonicalize(path.trim())
-        .ok()
-        .filter(|p| p.is_dir())
-        .ok_or_else(|| IpcError::new(ErrorCode::NotAFolder, format!("{path} is not a folder")))?;
+    let asked = path.clone();
+    let folder = blocking(move || {
+        std::fs::canonicalize(asked.trim())
+            .ok()
+            .filter(|p| p.is_dir())
+            .ok_or_else(|| IpcError::new(ErrorCode::NotAFolder, format!("{asked} is not a folder")))
+    })
+    .await?;
     let name =
         folder.file_name().map_or_else(|| folder.display().to_string(), |n| n.to_string_lossy().into());
     let path = folder.display().to_string();

@@ -5,6 +5,7 @@ use coder_domain::{Approver, Run, RunId, RunView, StepId, ThreadId, ToolOutput, 
 use serde::Serialize;
 use tauri::State;
 
+use super::blocking;
 use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
 
@@ -43,11 +44,22 @@ pub fn thread_runs(state: State<'_, AppState>, thread_id: ThreadId) -> Vec<Run> 
     })
 }
 
+/// The run and the preview of each step waiting for approval. Previews read the project (capped
+/// and never blocking on a FIFO), off the main thread.
 #[tauri::command]
-pub fn run_panel(state: State<'_, AppState>, run_id: RunId) -> Result<RunPanel, IpcError> {
-    let view = state.engine.run_view(run_id)?;
+pub async fn run_panel(state: State<'_, AppState>, run_id: RunId) -> Result<RunPanel, IpcError> {
+    let (engine, agent) = (state.engine.clone(), state.agent());
+    blocking(move || panel(&engine, &agent, run_id)).await
+}
+
+fn panel(
+    engine: &coder_engine::Engine,
+    agent: &coder_agent::Agent,
+    run_id: RunId,
+) -> Result<RunPanel, IpcError> {
+    let view = engine.run_view(run_id)?;
     let root = match &view.run {
-        Some(run) => state.agent().project_root(run.thread_id)?,
+        Some(run) => agent.project_root(run.thread_id)?,
         None => None,
     };
     let waiting = view
@@ -101,14 +113,18 @@ pub async fn cancel_tool(state: State<'_, AppState>, tool_use_id: ToolUseId) -> 
 /// A tool use's whole output, once it has one (the chat keeps a one-line summary, and the
 /// engine's write model drops outputs; the run's own stream has them).
 #[tauri::command]
-pub fn tool_output(
+pub async fn tool_output(
     state: State<'_, AppState>,
     run_id: RunId,
     tool_use_id: ToolUseId,
 ) -> Result<Option<ToolOutput>, IpcError> {
-    let view = state.engine.run_view(run_id)?;
-    let tool = view.tool_use(tool_use_id).ok_or_else(|| {
-        IpcError::new(ErrorCode::NotFound, format!("no tool use {tool_use_id} in run {run_id}"))
-    })?;
-    Ok(tool.output.clone())
+    let engine = state.engine.clone();
+    blocking(move || {
+        let view = engine.run_view(run_id)?;
+        let tool = view.tool_use(tool_use_id).ok_or_else(|| {
+            IpcError::new(ErrorCode::NotFound, format!("no tool use {tool_use_id} in run {run_id}"))
+        })?;
+        Ok(tool.output.clone())
+    })
+    .await
 }

@@ -22,24 +22,27 @@ pub struct SettingsView {
     pub provider_label: String,
 }
 
+/// The settings as saved. Reading them is a disk read: not on the main thread, and the worker
+/// it runs on tells the runtime it blocks.
 #[tauri::command]
-pub fn get_settings(state: State<'_, AppState>) -> SettingsView {
-    let settings = state.settings();
+pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, IpcError> {
+    let (settings, saved) = tokio::task::block_in_place(|| {
+        (state.settings(), state.data_dir.join(coder_agent::settings::SETTINGS_FILE).exists())
+    });
     let key_variable = settings.key_variable();
     let key_present = key_variable.and_then(|v| std::env::var(v).ok()).is_some_and(|k| !k.trim().is_empty());
-    let first_start =
-        state.first_start && !state.data_dir.join(coder_agent::settings::SETTINGS_FILE).exists();
-    SettingsView {
+    Ok(SettingsView {
         settings,
-        first_start,
+        first_start: state.first_start && !saved,
         key_variable: key_variable.map(str::to_owned),
         key_present,
         provider_label: state.agent().provider_label(),
-    }
+    })
 }
 
-/// Saves the settings and switches the agent to them.
+/// Saves the settings and switches the agent to them. Writing them is a disk write: not on the
+/// main thread, and the worker it runs on tells the runtime it blocks.
 #[tauri::command]
-pub fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(), IpcError> {
-    state.replace_settings(settings)
+pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(), IpcError> {
+    tokio::task::block_in_place(|| state.replace_settings(settings))
 }

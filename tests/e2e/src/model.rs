@@ -170,7 +170,7 @@ pub fn paced() -> ServeOptions {
 /// A turn that answers `text`, streamed word by word, and ends the run.
 pub fn answer(text: &str) -> Turn {
     let mut events = words(text);
-    events.push(ModelEvent::Usage(Usage { input_tokens: 100, output_tokens: 20 }));
+    events.push(ModelEvent::Usage(Usage::new(100, 20)));
     events.push(ModelEvent::Stop(StopReason::EndTurn));
     Turn::reply(events)
 }
@@ -180,7 +180,7 @@ pub fn answer(text: &str) -> Turn {
 pub fn tool_call(say: &str, tool: &str, input: serde_json::Value) -> Turn {
     let mut events = words(say);
     events.push(ModelEvent::ToolCall(ToolCall { id: format!("call_{tool}"), name: tool.into(), input }));
-    events.push(ModelEvent::Usage(Usage { input_tokens: 200, output_tokens: 30 }));
+    events.push(ModelEvent::Usage(Usage::new(200, 30)));
     events.push(ModelEvent::Stop(StopReason::ToolUse));
     Turn::reply(events)
 }

@@ -3,4 +3,14 @@
 /**
  * Prices in US dollars per million tokens.
  */
-export type Prices = { input_per_million: number, output_per_million: number, };
+export type Prices = { input_per_million: number, output_per_million: number, 
+/**
+ * Input tokens read from the provider's prompt cache; `None` is
+ * `DEFAULT_CACHE_READ_SHARE` of the input price.
+ */
+cache_read_per_million: number | null, 
+/**
+ * Input tokens written to the provider's prompt cache; `None` is
+ * `DEFAULT_CACHE_WRITE_SHARE` of the input price.
+ */
+cache_write_per_million: number | null, };

@@ -6,4 +6,15 @@ export type Settings = { provider: ProviderKind, base_url: string, model: string
 /**
  * Model calls per run at most, so a confused model cannot loop forever.
  */
-max_turns: number, };
+max_turns: number, 
+/**
+ * Send the API key over plain `http://` to a host that is not this machine. Off, such a
+ * provider is refused (`ProviderError::InsecureHttp`); loopback hosts are always allowed.
+ */
+allow_insecure_http: boolean, 
+/**
+ * Per project root path (as the project stores it), the names of environment variables
+ * that commands run for that project receive although the environment is otherwise
+ * scrubbed of secrets. Empty: commands get only the scrubbed environment.
+ */
+command_env_allow: { [key in string]: Array<string> }, };

@@ -1,19 +1,37 @@
-import { useState } from "react";
+import { useId, useRef, useState } from "react";
 
 import type { Backend } from "../backend";
 import { Dialog } from "../shared/Dialog";
 import { describe } from "../shared/errors";
-import type { IpcError, Prices, Settings, SettingsView } from "../shared/types";
+import type { IpcError, Prices, Project, Settings, SettingsView } from "../shared/types";
+import { CommandEnvField } from "./CommandEnvField";
+import { formatNames, parseNames, withDrafts } from "./envNames";
 
 type Choice = "demo" | "ollama" | "openai" | "anthropic";
 
 const OLLAMA_URL = "http://localhost:11434/v1";
 
+type PriceKey = "input_per_million" | "output_per_million";
+type CachePriceKey = "cache_read_per_million" | "cache_write_per_million";
+
 /** The two prices a run's cost is computed from. */
-const PRICES: [keyof Prices, string][] = [
+const PRICES: [PriceKey, string][] = [
   ["input_per_million", "$ per million input tokens"],
   ["output_per_million", "$ per million output tokens"],
 ];
+
+/** The prompt cache's prices, each optional: unset, it is this share of the input price (the
+ * backend's `DEFAULT_CACHE_READ_SHARE` and `DEFAULT_CACHE_WRITE_SHARE`). */
+const CACHE_PRICES: [CachePriceKey, string, string][] = [
+  ["cache_read_per_million", "$ per million cache-read tokens", "Default: 10% of the input price"],
+  ["cache_write_per_million", "$ per million cache-write tokens", "Default: 125% of the input price"],
+];
+
+/** An optional price as typed: empty (or not a number) is unset, otherwise at least 0. */
+function optionalPrice(typed: string): number | null {
+  const price = Number(typed);
+  return typed.trim() === "" || !Number.isFinite(price) ? null : Math.max(0, price);
+}
 
 function choiceOf(s: Settings): Choice {
   if (s.provider === "demo") return "demo";
@@ -50,31 +68,58 @@ function settingsFor(choice: Choice, s: Settings): Settings {
   }
 }
 
-/** Which model provider Coder talks to, and the log. */
+/** Which model provider Coder talks to, what commands may see, and the log. `projects` and
+ * `currentProjectId` (the open thread's project) choose whose environment variables are shown. */
 export function SettingsScreen({
   backend,
   view,
+  projects,
+  currentProjectId,
   onSaved,
   onClose,
 }: {
   backend: Backend;
   view: SettingsView;
+  projects: readonly Project[];
+  currentProjectId: string | null;
   onSaved: () => void;
   onClose: () => void;
 }) {
   const [settings, setSettings] = useState<Settings>(view.settings);
   const [error, setError] = useState<string | null>(null);
+  // Lines of variable names as typed, by project path; only projects whose line was edited.
+  const [envDrafts, setEnvDrafts] = useState<Record<string, string>>({});
+  const [envShown, setEnvShown] = useState<string | null>(
+    () => (projects.find((p) => p.id === currentProjectId) ?? projects[0])?.path ?? null,
+  );
+  const envInput = useRef<HTMLInputElement>(null);
+  const insecureNote = useId();
   const choice = choiceOf(settings);
   const set = (patch: Partial<Settings>) => setSettings((s) => ({ ...s, ...patch }));
+  const setPrices = (patch: Partial<Prices>) =>
+    setSettings((s) => ({ ...s, prices: { ...s.prices, ...patch } }));
+  const envText = (path: string) => envDrafts[path] ?? formatNames(settings.command_env_allow[path] ?? []);
   const keyVariable =
     choice === "anthropic" ? "ANTHROPIC_API_KEY" : choice === "openai" ? "OPENAI_API_KEY" : null;
+
+  const save = () => {
+    // A line with words that are not names is not saved: show it, with its error, and go there.
+    const invalid = Object.keys(envDrafts).find((path) => parseNames(envDrafts[path]).invalid.length > 0);
+    if (invalid !== undefined) {
+      setEnvShown(invalid);
+      envInput.current?.focus();
+      return;
+    }
+    const saved = { ...settings, command_env_allow: withDrafts(settings.command_env_allow, envDrafts) };
+    backend.saveSettings(saved).then(onSaved, (err: IpcError) => setError(describe(err)));
+  };
 
   return (
     <Dialog title="Settings" onClose={onClose}>
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          backend.saveSettings(settings).then(onSaved, (err: IpcError) => setError(describe(err)));
+          save();
         }}
       >
         <fieldset>
@@ -126,9 +171,22 @@ export function SettingsScreen({
                     min={0}
                     step="0.01"
                     value={settings.prices[key]}
-                    onChange={(e) =>
-                      set({ prices: { ...settings.prices, [key]: Number(e.target.value) || 0 } })
-                    }
+                    onChange={(e) => setPrices({ [key]: Number(e.target.value) || 0 })}
+                  />
+                </label>
+              ))}
+            </div>
+            <div className="row">
+              {CACHE_PRICES.map(([key, label, placeholder]) => (
+                <label key={key} className="field">
+                  {label}
+                  <input
+                    type="number"
+                    min={0}
+                    step="0.01"
+                    placeholder={placeholder}
+                    value={settings.prices[key] ?? ""}
+                    onChange={(e) => setPrices({ [key]: optionalPrice(e.target.value) })}
                   />
                 </label>
               ))}
@@ -141,7 +199,33 @@ export function SettingsScreen({
                   (view.key_present ? " It is set." : " It is not set now.")}
               </p>
             )}
+            {keyVariable && (
+              <div>
+                <label className="choice">
+                  <input
+                    type="checkbox"
+                    checked={settings.allow_insecure_http}
+                    aria-describedby={insecureNote}
+                    onChange={(e) => set({ allow_insecure_http: e.target.checked })}
+                  />{" "}
+                  Allow sending API keys over plain http:// to other computers
+                </label>
+                <p className="note" id={insecureNote}>
+                  Plain http:// to this computer (localhost) is always allowed.
+                </p>
+              </div>
+            )}
           </>
+        )}
+        {envShown !== null && (
+          <CommandEnvField
+            projects={projects}
+            shown={envShown}
+            text={envText(envShown)}
+            inputRef={envInput}
+            onShow={setEnvShown}
+            onText={(path, text) => setEnvDrafts((d) => ({ ...d, [path]: text }))}
+          />
         )}
         <label className="field">
           Model calls per run at most

@@ -22,6 +22,8 @@ const WORDS: Record<ErrorCode, string> = {
   store_unreadable: "Coder could not read your saved data.",
   store_read_only: "Your data was written by a newer version of Coder; update Coder to make changes.",
   store_write_failed: "Coder could not save that. Check that the disk has space.",
+  store_damaged:
+    "Coder's data file is damaged: part of it was changed outside Coder. Restore it from a backup; the command “coder verify” shows what is affected.",
   conflict: "Something else changed this at the same moment. Try again.",
   engine_stopped: "Coder is shutting down and cannot do that now.",
   no_data_dir: "Coder has no folder to keep your data in. Set CODER_DATA_DIR or HOME.",
@@ -33,6 +35,8 @@ const WORDS: Record<ErrorCode, string> = {
   content_missing: "Coder no longer has this file's content, so it cannot show or restore it.",
   file_io: "Coder could not read or write the file.",
   query_failed: "Coder could not look up that change.",
+  outside_project:
+    "This change names a file outside the project, so Coder will not touch it. It may come from an imported log.",
   // Settings and the model provider.
   settings_invalid: "The settings file is not valid. Fix it or save new settings.",
   settings_inaccessible: "Coder could not read or save its settings.",
@@ -42,9 +46,13 @@ const WORDS: Record<ErrorCode, string> = {
   provider_disconnected: "The connection to the model provider was lost.",
   provider_unreachable: "Coder cannot reach the model provider. Check its address and your connection.",
   provider_not_configured: "The model provider is not set up. Check the settings and the API key.",
+  provider_too_large: "The model provider sent an answer larger than Coder accepts.",
+  provider_insecure_http:
+    "The provider's address starts with http:// and is on another computer, so your API key would travel unencrypted. Use an https:// address, or allow plain http:// in Settings.",
+  provider_redirected:
+    "The model provider sent Coder to a different address; Coder refused so that your API key stays with the provider. Check the server URL in Settings.",
   // The app itself.
   not_a_folder: "That is not a folder on this computer. Choose an existing project folder.",
-  busy: "A run is still running. Wait for it to finish or cancel it, then try again.",
   open_failed: "That could not be opened.",
   ipc_failed: "Coder's window lost contact with the app. Restart Coder.",
   internal: "Something went wrong inside Coder.",

@@ -1,19 +1,22 @@
 //! Anthropic Messages, streamed.
 //!
-//! Request: `POST {base_url}/v1/messages` with headers `x-api-key` and
+//! Request: `POST {base_url}/v1/messages` (a base URL given with `/v1` or a trailing slash is
+//! taken as without them, as proxies such as LiteLLM document it) with headers `x-api-key` and
 //! `anthropic-version: 2023-06-01`, `stream: true`, the system prompt apart from the messages.
 //! Assistant tool calls are `tool_use` content blocks; tool results are `tool_result` blocks in a
 //! user message. Consecutive messages of one role are merged into one, because the API wants
 //! every result of an assistant turn's tool calls in the single user message that follows it.
 //!
-//! Response: SSE events. `message_start` carries the input tokens; `content_block_start` opens
+//! Response: SSE events. `message_start` carries the input tokens (uncached, read from the
+//! prompt cache, written to it); `content_block_start` opens
 //! a text or `tool_use` block (id and name); `content_block_delta` brings `text_delta` (streamed
 //! at once) or `input_json_delta` (its `partial_json` concatenated); `content_block_stop` closes
-//! a block and sends its tool call; `message_delta` carries the stop reason and output tokens;
+//! a block and sends its tool call; `message_delta` carries the stop reason and output tokens
+//! (and, from newer servers, the input counts again; the last value of each count wins);
 //! `message_stop` ends the response with usage and stop. An `error` event becomes `Http` with
 //! the status the API uses for that error type (`overloaded_error` → 529 and so on). A stream
 //! that ends without `message_stop` is `Disconnected`. Other block and delta types (thinking)
-//! are skipped.
+//! are skipped. Tool calls and their input are bounded by `limits`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,7 +24,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::http::{self, Emitter, Timeouts};
+use super::http::{self, Emitter, KeyUse, Timeouts};
+use super::limits::{self, MAX_TOOL_CALLS};
 use super::{
     ModelEvent, ModelMessage, ModelRequest, ModelStream, Provider, ProviderError, StopReason, ToolCall, Usage,
 };
@@ -32,13 +36,16 @@ const API_VERSION: &str = "2023-06-01";
 /// Where and how to reach the Anthropic API.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AnthropicConfig {
-    /// Without the `/v1`: `https://api.anthropic.com`, or a compatible proxy.
+    /// `https://api.anthropic.com`, or a compatible proxy; with or without a trailing `/v1`.
     pub base_url: String,
     /// The model asked for when a request names none.
     pub model: String,
     /// Sent as `x-api-key`. Never logged: `Debug` redacts it.
     pub api_key: String,
     pub timeouts: Timeouts,
+    /// Send the key over plain `http://` to a host that is not loopback (Settings'
+    /// `allow_insecure_http`); otherwise such a base URL is refused with `InsecureHttp`.
+    pub allow_insecure_http: bool,
 }
 
 impl AnthropicConfig {
@@ -49,6 +56,7 @@ impl AnthropicConfig {
             model: model.into(),
             api_key: api_key.into(),
             timeouts: Timeouts::default(),
+            allow_insecure_http: false,
         }
     }
 }
@@ -56,10 +64,11 @@ impl AnthropicConfig {
 impl fmt::Debug for AnthropicConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AnthropicConfig")
-            .field("base_url", &self.base_url)
+            .field("base_url", &super::display_url(&self.base_url))
             .field("model", &self.model)
             .field("api_key", &"<redacted>")
             .field("timeouts", &self.timeouts)
+            .field("allow_insecure_http", &self.allow_insecure_http)
             .finish()
     }
 }
@@ -74,12 +83,14 @@ pub struct AnthropicProvider {
 
 impl AnthropicProvider {
     /// Fails with `Config` when the base URL is not an http(s) URL or the API key is empty or
-    /// not a valid header value.
+    /// not a valid header value, and with `InsecureHttp` when the key would go unencrypted to
+    /// another machine without the person's leave.
     pub fn new(config: AnthropicConfig) -> Result<Self, ProviderError> {
-        let client = http::client(&config.base_url, config.timeouts)?;
         if config.api_key.trim().is_empty() {
             return Err(ProviderError::Config("no Anthropic API key is set".into()));
         }
+        let keys = KeyUse { has_key: true, allow_insecure_http: config.allow_insecure_http };
+        let client = http::client(&config.base_url, config.timeouts, keys)?;
         let mut api_key = reqwest::header::HeaderValue::from_str(config.api_key.trim()).map_err(|_| {
             ProviderError::Config("the Anthropic API key has characters a key cannot have".into())
         })?;
@@ -105,12 +116,12 @@ impl Provider for AnthropicProvider {
         let body = request_body(&request, model);
         let post = self
             .client
-            .post(http::join(&self.config.base_url, "v1/messages"))
+            .post(messages_url(&self.config.base_url))
             .header("x-api-key", self.api_key.clone())
             .header("anthropic-version", API_VERSION)
             .json(&body);
         let idle = self.config.timeouts.idle;
-        tracing::debug!(base_url = %self.config.base_url, model, "requesting a message");
+        tracing::debug!(base_url = %super::display_url(&self.config.base_url), model, "requesting a message");
         let task = tokio::spawn(async move {
             let out = Emitter(tx);
             if let Err(error) = run(post, idle, &out).await {
@@ -129,14 +140,7 @@ async fn run(
     let mut body = http::open_stream(post, idle).await?;
     let mut response = Response::default();
     while let Some(event) = body.next().await? {
-        let data = event.data.trim();
-        if data.is_empty() {
-            continue;
-        }
-        let event: Event = serde_json::from_str(data).map_err(|e| {
-            ProviderError::Malformed(format!("an event is not valid JSON ({e}): {}", http::truncate(data)))
-        })?;
-        let (events, done) = response.apply(event)?;
+        let (events, done) = response.on_data(&event.data)?;
         for event in events {
             out.event(event).await;
         }
@@ -145,6 +149,14 @@ async fn run(
         }
     }
     Err(ProviderError::Disconnected("the response ended before message_stop".into()))
+}
+
+/// Where messages are posted: `{base}/v1/messages`, with any trailing slash and `/v1` of `base`
+/// taken off first so that `…/v1` does not become `…/v1/v1/messages`.
+fn messages_url(base_url: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    let base = base.strip_suffix("/v1").unwrap_or(base);
+    http::join(base, "v1/messages")
 }
 
 /// The request body for `request`.
@@ -252,6 +264,10 @@ struct WireUsage {
     input_tokens: Option<u32>,
     #[serde(default)]
     output_tokens: Option<u32>,
+    #[serde(default)]
+    cache_read_input_tokens: Option<u32>,
+    #[serde(default)]
+    cache_creation_input_tokens: Option<u32>,
 }
 
 /// An open `tool_use` block.
@@ -263,16 +279,35 @@ struct PendingCall {
     partial_json: String,
 }
 
+/// What has been learned of the response so far.
 #[derive(Default)]
-struct Response {
+pub(crate) struct Response {
     calls: BTreeMap<usize, PendingCall>,
+    /// Tool calls sent.
     call_count: usize,
+    /// Tool calls opened, sent or not; at most `MAX_TOOL_CALLS`.
+    calls_started: usize,
+    /// Input JSON bytes of all tool calls so far.
+    argument_bytes: usize,
     usage: Usage,
     usage_seen: bool,
     stop_reason: Option<String>,
 }
 
 impl Response {
+    /// Takes in one SSE event's data; returns the events it completes and whether the response
+    /// is over. Data that is not a JSON event is `Malformed`.
+    pub(crate) fn on_data(&mut self, data: &str) -> Result<(Vec<ModelEvent>, bool), ProviderError> {
+        let data = data.trim();
+        if data.is_empty() {
+            return Ok((Vec::new(), false));
+        }
+        let event: Event = serde_json::from_str(data).map_err(|e| {
+            ProviderError::Malformed(format!("an event is not valid JSON ({e}): {}", http::truncate(data)))
+        })?;
+        self.apply(event)
+    }
+
     /// Takes in one event; returns the events it completes and whether the response is over.
     fn apply(&mut self, event: Event) -> Result<(Vec<ModelEvent>, bool), ProviderError> {
         let mut events = Vec::new();
@@ -292,6 +327,10 @@ impl Response {
                                 "tool_use block {index} has no id or name"
                             )));
                         };
+                        self.calls_started += 1;
+                        if self.calls_started > MAX_TOOL_CALLS {
+                            return Err(limits::too_many_calls());
+                        }
                         let start_input = content_block.get("input").cloned().unwrap_or_else(|| json!({}));
                         self.calls.insert(
                             index,
@@ -314,7 +353,12 @@ impl Response {
                         events.push(ModelEvent::TextDelta(text("text").to_owned()));
                     }
                     Some("input_json_delta") => match self.calls.get_mut(&index) {
-                        Some(call) => call.partial_json.push_str(text("partial_json")),
+                        Some(call) => limits::push_arguments(
+                            &mut call.partial_json,
+                            text("partial_json"),
+                            &mut self.argument_bytes,
+                            &call.name,
+                        )?,
                         None => {
                             return Err(ProviderError::Malformed(format!(
                                 "input_json_delta for block {index}, which is not an open tool_use block"
@@ -360,14 +404,20 @@ impl Response {
     }
 
     /// `message_start` reports the input tokens, `message_delta` the output tokens so far
-    /// (cumulative, so the last one counts).
+    /// (cumulative, so the last one counts) and, from newer servers, the input counts again.
+    /// Cache reads and writes come on top of `input_tokens`, as `Usage` wants them.
     fn add_usage(&mut self, usage: &WireUsage) {
         self.usage_seen = true;
-        if let Some(input) = usage.input_tokens {
-            self.usage.input_tokens = input;
-        }
-        if let Some(output) = usage.output_tokens {
-            self.usage.output_tokens = output;
+        let counts = [
+            (usage.input_tokens, &mut self.usage.input_tokens),
+            (usage.output_tokens, &mut self.usage.output_tokens),
+            (usage.cache_read_input_tokens, &mut self.usage.cache_read_input_tokens),
+            (usage.cache_creation_input_tokens, &mut self.usage.cache_creation_input_tokens),
+        ];
+        for (reported, count) in counts {
+            if let Some(reported) = reported {
+                *count = reported;
+            }
         }
     }
 }
@@ -403,4 +453,21 @@ fn stream_error(error: &Value) -> ProviderError {
     };
     let message = error.get("message").and_then(Value::as_str).unwrap_or(kind);
     ProviderError::Http { status, message: http::truncate(message) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_url_with_or_without_v1_and_slash_posts_to_one_path() {
+        for base in ["http://h:4000", "http://h:4000/", "http://h:4000/v1", "http://h:4000/v1/"] {
+            assert_eq!(
+                messages_url(base),
+                "http://h:4000/v1/messages",
+                "{base} must not become …/v1/v1/messages (LiteLLM documents the URL with /v1)"
+            );
+        }
+        assert_eq!(messages_url("https://proxy/anthropic"), "https://proxy/anthropic/v1/messages");
+    }
 }

@@ -2,7 +2,14 @@
 //! readable `ProviderError`, and reading an event stream with an idle timeout.
 //!
 //! Error messages are built from the server's answer and the transport's error chain; neither
-//! contains request headers, so an API key never reaches a message.
+//! contains request headers, so an API key never reaches a message, and base URLs in them are
+//! shown without their user name and password.
+//!
+//! Where a key may go: redirects are followed only within the base URL's origin (scheme, host
+//! and port). reqwest drops only `Authorization` and cookies on a redirect to another host, and
+//! Anthropic's key travels in `x-api-key`, so following a cross-origin redirect would hand the
+//! key to whoever the server names. A key also goes over plain `http://` only to a loopback host
+//! unless the person allowed it.
 
 use std::time::Duration;
 
@@ -32,15 +39,43 @@ impl Default for Timeouts {
     }
 }
 
+/// The most redirects followed (all within the base URL's origin).
+const MAX_REDIRECTS: usize = 5;
+
+/// Whether requests carry a secret, and whether the person allows sending it over plain HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyUse {
+    /// An API key will be sent with every request.
+    pub has_key: bool,
+    /// Settings' `allow_insecure_http`.
+    pub allow_insecure_http: bool,
+}
+
 /// A client for one base URL: no proxy for loopback addresses (a local model server must not be
-/// sent through a corporate proxy), the environment's proxy settings otherwise.
-pub(crate) fn client(base_url: &str, timeouts: Timeouts) -> Result<reqwest::Client, ProviderError> {
+/// sent through a corporate proxy), the environment's proxy settings otherwise; redirects only
+/// within the base URL's origin.
+///
+/// Fails with `Config` when the base URL is not an http(s) URL, and with `InsecureHttp` when a
+/// key (or a password in the URL) would go over plain HTTP to a host that is not loopback and
+/// the person has not allowed that.
+pub(crate) fn client(
+    base_url: &str,
+    timeouts: Timeouts,
+    keys: KeyUse,
+) -> Result<reqwest::Client, ProviderError> {
+    let shown = super::display_url(base_url);
     let url = reqwest::Url::parse(base_url)
-        .map_err(|e| ProviderError::Config(format!("the base URL {base_url:?} is not valid: {e}")))?;
+        .map_err(|e| ProviderError::Config(format!("the base URL {shown:?} is not valid: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(ProviderError::Config(format!("the base URL {base_url:?} is not http or https")));
+        return Err(ProviderError::Config(format!("the base URL {shown:?} is not http or https")));
     }
-    let mut builder = reqwest::Client::builder().connect_timeout(timeouts.connect);
+    let has_secret = keys.has_key || !url.username().is_empty() || url.password().is_some();
+    if has_secret && url.scheme() == "http" && !is_loopback(&url) && !keys.allow_insecure_http {
+        return Err(ProviderError::InsecureHttp { host: url.host_str().unwrap_or_default().to_owned() });
+    }
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .redirect(reqwest::redirect::Policy::custom(same_origin_only));
     if is_loopback(&url) {
         builder = builder.no_proxy();
     }
@@ -49,11 +84,56 @@ pub(crate) fn client(base_url: &str, timeouts: Timeouts) -> Result<reqwest::Clie
         .map_err(|e| ProviderError::Config(format!("cannot set up the HTTP client: {}", chain(&e))))
 }
 
-fn is_loopback(url: &reqwest::Url) -> bool {
+/// Follows a redirect only to the origin the request was sent to; refuses any other with
+/// `CrossOriginRedirect`, which `transport_error` turns into `ProviderError::Redirected`.
+fn same_origin_only(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let from = attempt.previous().first().map(reqwest::Url::origin);
+    if from.as_ref() != Some(&attempt.url().origin()) {
+        let to = super::display_url(attempt.url().as_str());
+        return attempt.error(CrossOriginRedirect { to });
+    }
+    if attempt.previous().len() > MAX_REDIRECTS {
+        return attempt.error(TooManyRedirects);
+    }
+    attempt.follow()
+}
+
+#[derive(Debug)]
+struct CrossOriginRedirect {
+    to: String,
+}
+
+impl std::fmt::Display for CrossOriginRedirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused to follow a redirect to {}, another origin than the base URL", self.to)
+    }
+}
+
+impl std::error::Error for CrossOriginRedirect {}
+
+#[derive(Debug)]
+struct TooManyRedirects;
+
+impl std::fmt::Display for TooManyRedirects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "more than {MAX_REDIRECTS} redirects")
+    }
+}
+
+impl std::error::Error for TooManyRedirects {}
+
+/// Whether the URL's host is this machine: `localhost`, 127.0.0.0/8 or ::1 (also written as
+/// an IPv4-mapped IPv6 address).
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
     let host = url.host_str().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    let host = host.strip_suffix('.').unwrap_or(host);
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|ip| ip.is_loopback())
+        }
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
 }
 
 /// `base` with `path` appended, whether or not `base` ends in a slash.
@@ -74,8 +154,13 @@ pub(crate) async fn open_stream(
     };
     let status = response.status();
     if !status.is_success() {
+        // A bare "Not Found" does not tell a wrong base URL from a wrong model; the address does.
+        let at = (status == reqwest::StatusCode::NOT_FOUND)
+            .then(|| format!(" (at {})", super::display_url(response.url().as_str())));
         let body = read_capped(response, idle).await;
-        return Err(ProviderError::Http { status: status.as_u16(), message: error_message(status, &body) });
+        let mut message = error_message(status, &body);
+        message.push_str(at.as_deref().unwrap_or_default());
+        return Err(ProviderError::Http { status: status.as_u16(), message });
     }
     let content_type = response
         .headers()
@@ -91,7 +176,7 @@ pub(crate) async fn open_stream(
             truncate(String::from_utf8_lossy(&body).trim())
         )));
     }
-    Ok(SseBody { response, decoder: SseDecoder::default(), pending: Vec::new(), idle })
+    Ok(SseBody { response, decoder: SseDecoder::default(), pending: Vec::new(), failed: None, idle })
 }
 
 /// A streamed body read as SSE events.
@@ -100,6 +185,8 @@ pub(crate) struct SseBody {
     decoder: SseDecoder,
     /// Decoded events not yet handed out, in reverse order.
     pending: Vec<SseEvent>,
+    /// The decoder's fault, handed out once the events decoded before it are.
+    failed: Option<ProviderError>,
     idle: Duration,
 }
 
@@ -111,10 +198,14 @@ impl SseBody {
             if let Some(event) = self.pending.pop() {
                 return Ok(Some(event));
             }
+            if let Some(error) = self.failed.take() {
+                return Err(error);
+            }
             match tokio::time::timeout(self.idle, self.response.chunk()).await {
                 Err(_) => return Err(timeout(self.idle)),
                 Ok(Ok(Some(bytes))) => {
-                    let mut events = self.decoder.push(&bytes)?;
+                    let mut events = Vec::new();
+                    self.failed = self.decoder.push(&bytes, &mut events).err();
                     events.reverse();
                     self.pending = events;
                 }
@@ -144,7 +235,9 @@ pub(crate) fn timeout(idle: Duration) -> ProviderError {
 }
 
 fn transport_error(error: &reqwest::Error) -> ProviderError {
-    if error.is_connect() {
+    if error.is_redirect() {
+        ProviderError::Redirected(chain(error))
+    } else if error.is_connect() {
         ProviderError::Connect(chain(error))
     } else if error.is_timeout() {
         ProviderError::Connect(format!("timed out: {}", chain(error)))
@@ -215,5 +308,72 @@ pub(crate) fn truncate(text: &str) -> String {
     match text.char_indices().nth(MAX_MESSAGE_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(text: &str) -> reqwest::Url {
+        reqwest::Url::parse(text).unwrap()
+    }
+
+    #[test]
+    fn loopback_is_localhost_127_slash_8_and_ipv6_one() {
+        for loopback in [
+            "http://localhost:1/",
+            "http://LOCALHOST./",
+            "http://127.0.0.1/",
+            "http://127.8.9.10/",
+            "http://[::1]:8080/",
+            "http://[::ffff:127.0.0.1]/",
+        ] {
+            assert!(is_loopback(&url(loopback)), "{loopback} is this machine");
+        }
+        for remote in [
+            "http://192.168.1.5/",
+            "http://10.0.0.1/",
+            "http://localhost.example.com/",
+            "http://[::2]/",
+            "http://128.0.0.1/",
+        ] {
+            assert!(!is_loopback(&url(remote)), "{remote} is another machine");
+        }
+    }
+
+    const NO_KEY: KeyUse = KeyUse { has_key: false, allow_insecure_http: false };
+    const KEY: KeyUse = KeyUse { has_key: true, allow_insecure_http: false };
+    const KEY_ALLOWED: KeyUse = KeyUse { has_key: true, allow_insecure_http: true };
+
+    #[test]
+    fn a_key_goes_over_plain_http_only_to_loopback_unless_allowed() {
+        let timeouts = Timeouts::default();
+        let refused = client("http://192.168.1.5:11434/v1", timeouts, KEY).unwrap_err();
+        assert_eq!(refused, ProviderError::InsecureHttp { host: "192.168.1.5".into() });
+        assert!(refused.to_string().contains("unencrypted to 192.168.1.5"), "{refused}");
+
+        assert!(client("http://192.168.1.5:11434/v1", timeouts, NO_KEY).is_ok(), "no key, nothing to leak");
+        assert!(
+            client("http://192.168.1.5:11434/v1", timeouts, KEY_ALLOWED).is_ok(),
+            "the person allowed it"
+        );
+        assert!(
+            client("http://localhost:11434/v1", timeouts, KEY).is_ok(),
+            "loopback never leaves the machine"
+        );
+        assert!(client("https://api.example.com/v1", timeouts, KEY).is_ok(), "https is encrypted");
+
+        let password = client("http://me:pw@192.168.1.5/v1", timeouts, NO_KEY).unwrap_err();
+        assert!(
+            matches!(password, ProviderError::InsecureHttp { .. }),
+            "a password in the URL is a secret too: {password:?}"
+        );
+    }
+
+    #[test]
+    fn config_errors_do_not_show_a_password_of_the_base_url() {
+        let error = client("ftp://me:hunter2@example.com/", Timeouts::default(), NO_KEY).unwrap_err();
+        assert!(!error.to_string().contains("hunter2"), "{error}");
     }
 }

@@ -14,11 +14,20 @@
 //!
 //! A request's `model` wins over the configured one; an empty `model` uses the configured one.
 //! API keys live only in the provider configs, whose `Debug` redacts them; they are sent in
-//! headers marked sensitive and appear in no label, log line or error message.
+//! headers marked sensitive and appear in no label, log line or error message. A key never
+//! follows a redirect to another origin, and goes over plain `http://` only to a loopback host
+//! unless the person allowed it (`InsecureHttp`). A user name or password inside a base URL is
+//! redacted wherever the URL is shown.
+//!
+//! What a server sends is bounded (see `limits`): a line, an event, a tool call's arguments,
+//! all tool calls' arguments together and the number of tool calls; going over is `TooLarge`.
 
 mod anthropic;
 mod http;
+pub mod limits;
 mod openai;
+#[cfg(test)]
+mod proptests;
 mod scripted;
 mod sse;
 
@@ -78,10 +87,45 @@ pub struct ToolCall {
 }
 
 /// Tokens the provider reports for one call.
+///
+/// The three input counts are disjoint, so their sum is every input token the call read:
+/// `input_tokens` are billed at the full input price, `cache_read_input_tokens` were read from
+/// the provider's prompt cache (cheaper), `cache_creation_input_tokens` were written to it
+/// (dearer). Anthropic reports them that way; OpenAI's `cached_tokens` are a part of its
+/// `prompt_tokens`, so the OpenAI provider subtracts them from `input_tokens`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     pub input_tokens: u32,
     pub output_tokens: u32,
+    #[serde(default)]
+    pub cache_read_input_tokens: u32,
+    #[serde(default)]
+    pub cache_creation_input_tokens: u32,
+}
+
+impl Usage {
+    /// Usage without any cached tokens.
+    pub fn new(input_tokens: u32, output_tokens: u32) -> Self {
+        Self { input_tokens, output_tokens, ..Self::default() }
+    }
+
+    /// Adds `other` field by field, saturating instead of overflowing (the run loop sums the
+    /// usage of every call of a run).
+    pub fn add(&mut self, other: Usage) {
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
+        self.cache_read_input_tokens =
+            self.cache_read_input_tokens.saturating_add(other.cache_read_input_tokens);
+        self.cache_creation_input_tokens =
+            self.cache_creation_input_tokens.saturating_add(other.cache_creation_input_tokens);
+    }
+
+    /// Every input token the call read, cached or not (saturating).
+    pub fn total_input_tokens(&self) -> u32 {
+        self.input_tokens
+            .saturating_add(self.cache_read_input_tokens)
+            .saturating_add(self.cache_creation_input_tokens)
+    }
 }
 
 /// Why the model stopped.
@@ -122,6 +166,18 @@ pub enum ProviderError {
     Connect(String),
     #[error("the provider is not set up: {0}")]
     Config(String),
+    /// The server sent more than a limit of `limits` allows; the text says which.
+    #[error("the model provider's response is too large: {0}")]
+    TooLarge(String),
+    /// An API key (or a password in the base URL) would go over plain HTTP to a host that is not
+    /// this machine.
+    #[error(
+        "the provider would send your API key unencrypted to {host}; use https, or allow it in Settings"
+    )]
+    InsecureHttp { host: String },
+    /// The server redirected the request to another origin, where the API key must not follow.
+    #[error("the model provider redirected to another address, which was refused so that your API key stays with the provider: {0}")]
+    Redirected(String),
 }
 
 /// One item of a streamed response: an event, or the fault that ended it.
@@ -170,14 +226,70 @@ pub trait Provider: Send + Sync {
     fn stream(&self, request: ModelRequest) -> ModelStream;
 }
 
-/// `base_url` as shown in a label: without any user name or password it may carry.
-fn display_url(base_url: &str) -> String {
+/// `base_url` as shown in a label, a log line or an error: without any user name or password
+/// it may carry, even when it does not parse as a URL.
+pub(crate) fn display_url(base_url: &str) -> String {
     match reqwest::Url::parse(base_url) {
         Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
             let _ = url.set_username("");
             let _ = url.set_password(None);
             url.to_string().trim_end_matches('/').to_owned()
         }
-        _ => base_url.to_owned(),
+        Ok(_) => base_url.to_owned(),
+        Err(_) => redact_userinfo(base_url),
+    }
+}
+
+/// `text` with whatever sits between `://` and an `@` of the same authority replaced by `***`,
+/// for URL-like text that does not parse.
+fn redact_userinfo(text: &str) -> String {
+    let Some(start) = text.find("://").map(|at| at + 3) else {
+        return text.to_owned();
+    };
+    let authority_end = text[start..].find(['/', '?', '#']).map_or(text.len(), |end| start + end);
+    match text[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***@{}", &text[..start], &text[start + at + 1..]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_a_base_url_are_never_shown() {
+        assert_eq!(display_url("https://user:pw@example.com/v1"), "https://example.com/v1");
+        assert_eq!(display_url("http://localhost:11434/v1"), "http://localhost:11434/v1");
+        let unparsable = display_url("https://user:pw@exa mple.com:99999/v1");
+        assert!(!unparsable.contains("pw"), "a URL that does not parse is still redacted: {unparsable}");
+        assert_eq!(display_url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn usage_adds_every_field_and_saturates() {
+        let mut total = Usage {
+            input_tokens: u32::MAX - 1,
+            output_tokens: 5,
+            cache_read_input_tokens: 7,
+            cache_creation_input_tokens: 1,
+        };
+        total.add(Usage {
+            input_tokens: 10,
+            output_tokens: 6,
+            cache_read_input_tokens: 3,
+            cache_creation_input_tokens: 2,
+        });
+        assert_eq!(
+            total,
+            Usage {
+                input_tokens: u32::MAX,
+                output_tokens: 11,
+                cache_read_input_tokens: 10,
+                cache_creation_input_tokens: 3
+            },
+            "sums saturate instead of wrapping, so a long run never reports a tiny count"
+        );
+        assert_eq!(total.total_input_tokens(), u32::MAX);
     }
 }

@@ -8,11 +8,18 @@
 //!
 //! Response: SSE `data:` chunks. `choices[0].delta.content` is streamed at once as text;
 //! `delta.tool_calls` are fragments keyed by `index` whose `function.arguments` strings are
-//! concatenated and parsed as JSON when the choice finishes (arguments that are not JSON are
-//! `Malformed`); `finish_reason` gives the stop reason; a chunk with `usage` gives the token
-//! counts; `data: [DONE]` ends the response. Events go out in the order text deltas, tool calls,
-//! usage, stop. A stream that ends without `[DONE]` is `Disconnected`; an `error` object inside
-//! the stream (OpenRouter, vLLM) is `Http` with its `code` as status when numeric, else 500.
+//! concatenated and parsed as JSON at `[DONE]` (arguments that are not JSON are `Malformed`);
+//! `finish_reason` gives the stop reason; a chunk with `usage` gives the token counts (its
+//! `prompt_tokens_details.cached_tokens`, a part of `prompt_tokens`, become
+//! `cache_read_input_tokens`); `data: [DONE]` ends the response. Events go out in the order text
+//! deltas, tool calls, usage, stop. A stream that ends without `[DONE]` is `Disconnected`; an
+//! `error` object inside the stream (OpenRouter, vLLM, LiteLLM) is `Http` with its `code` as
+//! status when that is an HTTP status, as a number or a string ("503"), else 500 with the code
+//! in the message.
+//!
+//! Tool calls are assembled until `[DONE]` rather than sent at the finish reason, because
+//! proxies (LiteLLM) send tool-call fragments after the finish reason; such a late fragment
+//! simply joins its call. Tool calls and their arguments are bounded by `limits`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,7 +27,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::http::{self, Emitter, Timeouts};
+use super::http::{self, Emitter, KeyUse, Timeouts};
+use super::limits::{self, MAX_TOOL_CALLS};
 use super::{
     ModelEvent, ModelMessage, ModelRequest, ModelStream, Provider, ProviderError, StopReason, ToolCall, Usage,
 };
@@ -36,22 +44,33 @@ pub struct OpenAiConfig {
     /// Sent as `Authorization: Bearer …`; local servers need none. Never logged: `Debug` redacts it.
     pub api_key: Option<String>,
     pub timeouts: Timeouts,
+    /// Send the key over plain `http://` to a host that is not loopback (Settings'
+    /// `allow_insecure_http`); otherwise such a base URL with a key is refused with
+    /// `InsecureHttp`. Without a key nothing is refused (Ollama on another machine of the LAN).
+    pub allow_insecure_http: bool,
 }
 
 impl OpenAiConfig {
     /// A config with no API key and the default timeouts.
     pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
-        Self { base_url: base_url.into(), model: model.into(), api_key: None, timeouts: Timeouts::default() }
+        Self {
+            base_url: base_url.into(),
+            model: model.into(),
+            api_key: None,
+            timeouts: Timeouts::default(),
+            allow_insecure_http: false,
+        }
     }
 }
 
 impl fmt::Debug for OpenAiConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAiConfig")
-            .field("base_url", &self.base_url)
+            .field("base_url", &super::display_url(&self.base_url))
             .field("model", &self.model)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("timeouts", &self.timeouts)
+            .field("allow_insecure_http", &self.allow_insecure_http)
             .finish()
     }
 }
@@ -64,9 +83,12 @@ pub struct OpenAiProvider {
 }
 
 impl OpenAiProvider {
-    /// Fails with `Config` when the base URL is not an http(s) URL.
+    /// Fails with `Config` when the base URL is not an http(s) URL, and with `InsecureHttp` when
+    /// a key would go unencrypted to another machine without the person's leave.
     pub fn new(config: OpenAiConfig) -> Result<Self, ProviderError> {
-        let client = http::client(&config.base_url, config.timeouts)?;
+        let has_key = config.api_key.as_deref().is_some_and(|key| !key.trim().is_empty());
+        let keys = KeyUse { has_key, allow_insecure_http: config.allow_insecure_http };
+        let client = http::client(&config.base_url, config.timeouts, keys)?;
         Ok(Self { config, client })
     }
 }
@@ -92,7 +114,11 @@ impl Provider for OpenAiProvider {
             post = post.bearer_auth(key);
         }
         let idle = self.config.timeouts.idle;
-        tracing::debug!(base_url = %self.config.base_url, model, "requesting a chat completion");
+        tracing::debug!(
+            base_url = %super::display_url(&self.config.base_url),
+            model,
+            "requesting a chat completion"
+        );
         let task = tokio::spawn(async move {
             let out = Emitter(tx);
             if let Err(error) = run(post, idle, &out).await {
@@ -111,21 +137,12 @@ async fn run(
     let mut body = http::open_stream(post, idle).await?;
     let mut response = Response::default();
     while let Some(event) = body.next().await? {
-        let data = event.data.trim();
-        if data.is_empty() {
-            continue;
-        }
-        if data == "[DONE]" {
-            for event in response.finish()? {
-                out.event(event).await;
-            }
-            return Ok(());
-        }
-        let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
-            ProviderError::Malformed(format!("a chunk is not valid JSON ({e}): {}", http::truncate(data)))
-        })?;
-        for event in response.apply(chunk)? {
+        let (events, done) = response.on_data(&event.data)?;
+        for event in events {
             out.event(event).await;
+        }
+        if done {
+            return Ok(());
         }
     }
     Err(ProviderError::Disconnected("the response ended before [DONE]".into()))
@@ -239,9 +256,37 @@ struct FunctionDelta {
 #[derive(Deserialize)]
 struct WireUsage {
     #[serde(default)]
-    prompt_tokens: u32,
+    prompt_tokens: Option<u32>,
     #[serde(default)]
-    completion_tokens: u32,
+    completion_tokens: Option<u32>,
+    #[serde(default)]
+    prompt_tokens_details: Option<PromptTokensDetails>,
+}
+
+#[derive(Deserialize)]
+struct PromptTokensDetails {
+    /// Prompt tokens read from the cache; a part of `prompt_tokens`.
+    #[serde(default)]
+    cached_tokens: Option<u32>,
+}
+
+impl WireUsage {
+    /// As `Usage` counts them: cached tokens apart from, not inside, `input_tokens`.
+    fn to_usage(&self) -> Usage {
+        let prompt = self.prompt_tokens.unwrap_or(0);
+        let cached = self
+            .prompt_tokens_details
+            .as_ref()
+            .and_then(|details| details.cached_tokens)
+            .unwrap_or(0)
+            .min(prompt);
+        Usage {
+            input_tokens: prompt - cached,
+            output_tokens: self.completion_tokens.unwrap_or(0),
+            cache_read_input_tokens: cached,
+            cache_creation_input_tokens: 0,
+        }
+    }
 }
 
 /// A tool call being assembled from its fragments.
@@ -254,31 +299,41 @@ struct PendingCall {
 
 /// What has been learned of the response so far.
 #[derive(Default)]
-struct Response {
+pub(crate) struct Response {
+    /// Tool calls being assembled, by index; at most `MAX_TOOL_CALLS`.
     calls: BTreeMap<usize, PendingCall>,
     /// The index of the call the last fragment belonged to, for servers that omit `index`.
     last_call: Option<usize>,
-    calls_sent: bool,
-    /// How many tool calls were sent.
-    call_count: usize,
+    /// Argument bytes of all tool calls so far.
+    argument_bytes: usize,
     finish_reason: Option<String>,
     usage: Option<Usage>,
 }
 
 impl Response {
+    /// Takes in one SSE event's data; returns the events it completes and whether the response
+    /// is over (`[DONE]`). Data that is neither `[DONE]` nor a JSON chunk is `Malformed`.
+    pub(crate) fn on_data(&mut self, data: &str) -> Result<(Vec<ModelEvent>, bool), ProviderError> {
+        let data = data.trim();
+        if data.is_empty() {
+            return Ok((Vec::new(), false));
+        }
+        if data == "[DONE]" {
+            return Ok((self.finish()?, true));
+        }
+        let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
+            ProviderError::Malformed(format!("a chunk is not valid JSON ({e}): {}", http::truncate(data)))
+        })?;
+        Ok((self.apply(chunk)?, false))
+    }
+
     /// Takes in one chunk; returns the events it completes.
     fn apply(&mut self, chunk: Chunk) -> Result<Vec<ModelEvent>, ProviderError> {
         if let Some(error) = chunk.error {
-            let status = error.get("code").and_then(Value::as_u64).and_then(|code| u16::try_from(code).ok());
-            let message = http::json_message(&json!({ "error": error })).unwrap_or_else(|| error.to_string());
-            return Err(ProviderError::Http {
-                status: status.unwrap_or(500),
-                message: http::truncate(&message),
-            });
+            return Err(stream_error(&error));
         }
         if let Some(usage) = chunk.usage {
-            self.usage =
-                Some(Usage { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens });
+            self.usage = Some(usage.to_usage());
         }
         let mut events = Vec::new();
         // Only the first choice is asked for (`n` is left at 1).
@@ -288,32 +343,42 @@ impl Response {
                     events.push(ModelEvent::TextDelta(text));
                 }
                 for fragment in delta.tool_calls.unwrap_or_default() {
-                    self.add_fragment(fragment);
+                    self.add_fragment(fragment)?;
                 }
             }
             if let Some(reason) = choice.finish_reason {
                 self.finish_reason = Some(reason);
-                events.extend(self.take_calls()?);
             }
         }
         Ok(events)
     }
 
-    fn add_fragment(&mut self, fragment: ToolCallDelta) {
-        let index = fragment.index.unwrap_or_else(|| {
-            let starts_new = match (self.last_call, &fragment.id) {
-                (Some(last), Some(id)) => self.calls[&last].id.as_ref() != Some(id),
-                (Some(_), None) => false,
-                (None, _) => true,
-            };
-            match self.last_call {
-                Some(last) if !starts_new => last,
-                _ => self.calls.keys().next_back().map_or(0, |last| last + 1),
+    /// Adds a fragment to its call. A fragment without `index` continues the previous call
+    /// unless it brings a different id.
+    fn add_fragment(&mut self, fragment: ToolCallDelta) -> Result<(), ProviderError> {
+        let id = fragment.id.filter(|id| !id.is_empty());
+        let index = match fragment.index {
+            Some(index) => index,
+            None => {
+                let last = self.last_call.and_then(|last| Some((last, self.calls.get(&last)?)));
+                match (last, &id) {
+                    (Some((last, call)), Some(id)) if call.id.as_ref() == Some(id) => last,
+                    (Some((last, _)), None) => last,
+                    _ => match self.calls.keys().next_back() {
+                        None => 0,
+                        Some(&highest) => highest.checked_add(1).ok_or_else(|| {
+                            ProviderError::Malformed("a tool call's index is out of range".into())
+                        })?,
+                    },
+                }
             }
-        });
+        };
+        if !self.calls.contains_key(&index) && self.calls.len() >= MAX_TOOL_CALLS {
+            return Err(limits::too_many_calls());
+        }
         self.last_call = Some(index);
         let call = self.calls.entry(index).or_default();
-        if let Some(id) = fragment.id.filter(|id| !id.is_empty()) {
+        if let Some(id) = id {
             call.id = Some(id);
         }
         if let Some(function) = fragment.function {
@@ -322,17 +387,19 @@ impl Response {
                 call.name = name;
             }
             if let Some(arguments) = function.arguments {
-                call.arguments.push_str(&arguments);
+                limits::push_arguments(
+                    &mut call.arguments,
+                    &arguments,
+                    &mut self.argument_bytes,
+                    &call.name,
+                )?;
             }
         }
+        Ok(())
     }
 
-    /// The assembled tool calls, once.
+    /// The assembled tool calls, in index order.
     fn take_calls(&mut self) -> Result<Vec<ModelEvent>, ProviderError> {
-        if self.calls_sent {
-            return Ok(Vec::new());
-        }
-        self.calls_sent = true;
         let mut events = Vec::with_capacity(self.calls.len());
         for (index, call) in std::mem::take(&mut self.calls) {
             if call.name.is_empty() {
@@ -353,14 +420,13 @@ impl Response {
             let id = call.id.unwrap_or_else(|| format!("call_{index}"));
             events.push(ModelEvent::ToolCall(ToolCall { id, name: call.name, input }));
         }
-        self.call_count = events.len();
         Ok(events)
     }
 
-    /// The events after `[DONE]`: any tool calls not yet sent, usage, and the stop reason.
+    /// The events after `[DONE]`: the tool calls, usage, and the stop reason.
     fn finish(&mut self) -> Result<Vec<ModelEvent>, ProviderError> {
         let mut events = self.take_calls()?;
-        let had_calls = self.call_count > 0;
+        let had_calls = !events.is_empty();
         if let Some(usage) = self.usage {
             events.push(ModelEvent::Usage(usage));
         }
@@ -375,4 +441,23 @@ impl Response {
         events.push(ModelEvent::Stop(stop));
         Ok(events)
     }
+}
+
+/// An `error` object inside the stream. Its `code` is the status when it is an HTTP status,
+/// whether sent as a number or as a string ("503", as LiteLLM does); any other code is kept in
+/// the message and the status is 500.
+fn stream_error(error: &Value) -> ProviderError {
+    let code = error.get("code");
+    let status = code
+        .and_then(|code| code.as_u64().or_else(|| code.as_str().and_then(|text| text.trim().parse().ok())))
+        .and_then(|code| u16::try_from(code).ok())
+        .filter(|code| (100..600).contains(code));
+    let mut message = http::json_message(&json!({ "error": error })).unwrap_or_else(|| error.to_string());
+    if status.is_none() {
+        if let Some(code) = code.filter(|code| !code.is_null()) {
+            let code = code.as_str().map_or_else(|| code.to_string(), str::to_owned);
+            message = format!("{message} (code {code})");
+        }
+    }
+    ProviderError::Http { status: status.unwrap_or(500), message: http::truncate(&message) }
 }

@@ -4,7 +4,7 @@
 //! `ScriptServer::openai(turns)` and `ScriptServer::anthropic(turns)` listen on 127.0.0.1 at an
 //! ephemeral port and answer each request with the next turn: a script of `ModelEvent`s rendered
 //! into the provider's wire format (OpenAI chat completion chunks, Anthropic SSE events), or a
-//! fault — an error status, a connection dropped mid-stream, a garbage line, a stall. Every
+//! fault — an error status, a redirect, a connection dropped mid-stream, a garbage line, a stall. Every
 //! request is recorded with its headers and body, so a test can check what the model was sent.
 //! Dropping the server stops it and every connection it holds.
 //!
@@ -12,7 +12,7 @@
 //! run loop's and the app's tests can use it too.
 
 mod server;
-mod wire;
+pub(crate) mod wire;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -36,6 +36,8 @@ pub enum Fault {
     /// Send the turn's events, then this text as it is (an `error` event, say) in place of the
     /// end marker, and end the body.
     Raw(String),
+    /// Answer `307 Temporary Redirect` to this absolute URL (which may be another server's).
+    Redirect(String),
 }
 
 /// One response of the server.

@@ -81,8 +81,10 @@ fn error_body(message: &str) -> String {
 }
 
 async fn play(socket: &mut TcpStream, shared: &Shared, turn: Turn) -> std::io::Result<()> {
-    if let Some(Fault::Status(status, body)) = &turn.fault {
-        return respond_json(socket, *status, body).await;
+    match &turn.fault {
+        Some(Fault::Status(status, body)) => return respond_json(socket, *status, body).await,
+        Some(Fault::Redirect(location)) => return respond_redirect(socket, location).await,
+        _ => {}
     }
     let Rendered { chunks, end } = match shared.wire {
         Wire::OpenAi => wire::openai(&turn.events),
@@ -115,7 +117,7 @@ async fn play(socket: &mut TcpStream, shared: &Shared, turn: Turn) -> std::io::R
             while matches!(socket.read(&mut buffer).await, Ok(read) if read > 0) {}
             return Ok(());
         }
-        Some(Fault::Status(..)) | None => write_chunk(socket, options, &end).await?,
+        Some(Fault::Status(..) | Fault::Redirect(_)) | None => write_chunk(socket, options, &end).await?,
     }
     if options.framing == Framing::Chunked {
         socket.write_all(b"0\r\n\r\n").await?;
@@ -149,6 +151,15 @@ async fn respond_json(socket: &mut TcpStream, status: u16, body: &str) -> std::i
     );
     socket.write_all(head.as_bytes()).await?;
     socket.write_all(body.as_bytes()).await?;
+    socket.flush().await?;
+    socket.shutdown().await
+}
+
+async fn respond_redirect(socket: &mut TcpStream, location: &str) -> std::io::Result<()> {
+    let head = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).await?;
     socket.flush().await?;
     socket.shutdown().await
 }

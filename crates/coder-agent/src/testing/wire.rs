@@ -8,8 +8,11 @@ use serde_json::{json, Value};
 
 use crate::provider::{ModelEvent, StopReason, Usage};
 
-/// The longest piece of tool-call arguments in one chunk.
+/// The longest piece of tool-call arguments in one chunk, for arguments of ordinary size.
 const ARGUMENT_PIECE: usize = 7;
+/// The most pieces one call's arguments are split into; longer arguments get longer pieces, so
+/// a megabyte of arguments is a few hundred chunks rather than a hundred thousand.
+const MAX_ARGUMENT_PIECES: usize = 256;
 
 /// A response as SSE chunks.
 pub(crate) struct Rendered {
@@ -19,7 +22,8 @@ pub(crate) struct Rendered {
 }
 
 /// OpenAI chat completion chunks. The usage chunk comes after the finish chunk, as OpenAI
-/// sends it, wherever the script has it.
+/// sends it, wherever the script has it; its `prompt_tokens` include the cache reads, which are
+/// also given as `prompt_tokens_details.cached_tokens` (OpenAI has no cache writes).
 pub(crate) fn openai(events: &[ModelEvent]) -> Rendered {
     let chunk = |choices: Value| {
         let body = json!({
@@ -78,9 +82,10 @@ pub(crate) fn openai(events: &[ModelEvent]) -> Rendered {
             "model": "scripted",
             "choices": [],
             "usage": {
-                "prompt_tokens": usage.input_tokens,
+                "prompt_tokens": usage.input_tokens + usage.cache_read_input_tokens,
                 "completion_tokens": usage.output_tokens,
-                "total_tokens": usage.input_tokens + usage.output_tokens,
+                "total_tokens": usage.input_tokens + usage.cache_read_input_tokens + usage.output_tokens,
+                "prompt_tokens_details": { "cached_tokens": usage.cache_read_input_tokens },
             },
         });
         chunks.push(format!("data: {body}\n\n"));
@@ -88,7 +93,7 @@ pub(crate) fn openai(events: &[ModelEvent]) -> Rendered {
     Rendered { chunks, end: "data: [DONE]\n\n".into() }
 }
 
-/// Anthropic Messages events: `message_start` (with the script's input tokens), a `ping`,
+/// Anthropic Messages events: `message_start` (with the script's input and cache tokens), a `ping`,
 /// consecutive text deltas as one text block, each tool call as a `tool_use` block, and a
 /// `message_delta` with the stop reason and output tokens.
 pub(crate) fn anthropic(events: &[ModelEvent]) -> Rendered {
@@ -112,7 +117,12 @@ pub(crate) fn anthropic(events: &[ModelEvent]) -> Rendered {
                 "content": [],
                 "stop_reason": null,
                 "stop_sequence": null,
-                "usage": { "input_tokens": usage.input_tokens, "output_tokens": 1 },
+                "usage": {
+                    "input_tokens": usage.input_tokens,
+                    "cache_read_input_tokens": usage.cache_read_input_tokens,
+                    "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+                    "output_tokens": 1,
+                },
             },
         })),
         event(json!({ "type": "ping" })),
@@ -186,8 +196,10 @@ fn arguments(input: &Value) -> String {
     }
 }
 
-/// `text` in pieces of at most `ARGUMENT_PIECE` characters.
+/// `text` in pieces of `ARGUMENT_PIECE` characters, or in `MAX_ARGUMENT_PIECES` pieces when
+/// that makes them longer.
 fn pieces(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
-    chars.chunks(ARGUMENT_PIECE).map(|piece| piece.iter().collect()).collect()
+    let size = ARGUMENT_PIECE.max(chars.len().div_ceil(MAX_ARGUMENT_PIECES));
+    chars.chunks(size).map(|piece| piece.iter().collect()).collect()
 }

@@ -3,6 +3,10 @@
 //! The snippet must occur exactly once, so the model cannot change a place it did not mean:
 //! missing is `SnippetNotFound`, several (overlapping occurrences counted) is
 //! `SnippetAmbiguous`. On any error the file is left untouched.
+//!
+//! The file before and after the edit is recorded, so both are capped at `EDIT_LIMIT`, and so
+//! are `old_text` and `new_text`; what is over is refused (`TooLarge` for the file,
+//! `InvalidInput` for a text) before anything is written.
 
 use std::path::Path;
 
@@ -12,11 +16,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::paths::{self, io_error};
-use super::support::{blocking, parse};
+use super::support::{blocking, parse, read_capped};
 use super::{FileWrite, Tool, ToolContext, ToolError, ToolKind, ToolResult};
 use crate::provider::ToolSpec;
 
-/// Larger files are not edited (their before and after are both recorded).
+/// Most bytes of a file edited, before and after the edit (both are recorded), and of each text
+/// in the input.
 pub const EDIT_LIMIT: u64 = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -72,6 +77,14 @@ impl Tool for EditFile {
                     "old_text is empty; to create or overwrite a whole file use write_file".into(),
                 ));
             }
+            for (field, text) in [("old_text", &input.old_text), ("new_text", &input.new_text)] {
+                let size = text.len() as u64;
+                if size > EDIT_LIMIT {
+                    return Err(ToolError::InvalidInput(format!(
+                        "{field} is {size} bytes, over the limit of {EDIT_LIMIT}"
+                    )));
+                }
+            }
             if input.old_text == input.new_text {
                 return Err(ToolError::InvalidInput(
                     "old_text and new_text are the same; nothing would change".into(),
@@ -85,7 +98,7 @@ impl Tool for EditFile {
 
 fn edit(root: &Path, input: &Input) -> Result<ToolResult, ToolError> {
     let path = input.path.as_str();
-    let real = paths::resolve_existing(root, path)?;
+    let real = paths::resolve_for_edit(root, path)?;
     let meta = real.metadata().map_err(|err| io_error(path, &err))?;
     if !meta.is_file() {
         return Err(ToolError::InvalidInput(format!("{path} is not a file")));
@@ -93,7 +106,7 @@ fn edit(root: &Path, input: &Input) -> Result<ToolResult, ToolError> {
     if meta.len() > EDIT_LIMIT {
         return Err(ToolError::TooLarge { path: path.to_owned(), size: meta.len(), limit: EDIT_LIMIT });
     }
-    let before = std::fs::read(&real).map_err(|err| io_error(path, &err))?;
+    let before = read_capped(&real, path, EDIT_LIMIT)?;
     let text = std::str::from_utf8(&before).map_err(|_| {
         ToolError::InvalidInput(format!("{path} is not a UTF-8 text file; it cannot be edited"))
     })?;
@@ -102,6 +115,10 @@ fn edit(root: &Path, input: &Input) -> Result<ToolResult, ToolError> {
         (1, at) => at,
         (count, _) => return Err(ToolError::SnippetAmbiguous { path: path.to_owned(), count }),
     };
+    let size = (text.len() - input.old_text.len() + input.new_text.len()) as u64;
+    if size > EDIT_LIMIT {
+        return Err(ToolError::TooLarge { path: path.to_owned(), size, limit: EDIT_LIMIT });
+    }
     let after = [&text[..at], input.new_text.as_str(), &text[at + input.old_text.len()..]].concat();
     std::fs::write(&real, &after).map_err(|err| ToolError::Io(format!("{path}: {err}")))?;
     let name = paths::relative(root, &real);

@@ -3,7 +3,8 @@
 //! Every path a tool receives is relative to the project root; `..`, absolute paths and
 //! symlinks that lead outside the root are refused with `ToolError::OutsideProject` before
 //! anything is read or written. Tools that write return the content before and after, so the
-//! run loop can record each change with its blobs.
+//! run loop can record each change with its blobs; both are capped, so a change fits in memory.
+//! Commands run without the secrets in Coder's environment (see `env`).
 
 use std::path::PathBuf;
 
@@ -15,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::provider::ToolSpec;
 
 mod edit_file;
+pub mod env;
 mod list_files;
 pub mod paths;
 mod read_file;
@@ -30,10 +32,11 @@ pub use list_files::{ListFiles, DEFAULT_MAX_ENTRIES, MAX_ENTRIES};
 pub use read_file::{ReadFile, READ_LIMIT};
 pub use registry::ToolSet;
 pub use run_command::{
-    RunCommand, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, OUTPUT_LIMIT, STDERR_PREFIX,
+    RunCommand, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, OUTPUT_LIMIT, PROGRESS_CHUNK_LIMIT,
+    PROGRESS_INTERVAL, STDERR_PREFIX,
 };
 pub use search::{Search, DEFAULT_MAX_RESULTS, FILE_LIMIT as SEARCH_FILE_LIMIT, MAX_RESULTS};
-pub use write_file::WriteFile;
+pub use write_file::{WriteFile, WRITE_LIMIT};
 
 /// What a tool may do, which decides whether it needs approval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,12 +49,23 @@ pub enum ToolKind {
     Command,
 }
 
-/// A progress report while a tool runs (a command's output lines, say).
+/// A progress report while a tool runs (a piece of a command's output, say). Progress is a live
+/// preview: a tool may merge or drop reports when nobody keeps up, so the tool's result, not
+/// the sum of its progress, is what counts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolProgress {
     /// 0.0–1.0 when known.
     pub fraction: Option<f32>,
     pub message: String,
+}
+
+/// How many progress reports may wait unread before a tool starts merging or dropping them.
+/// With `PROGRESS_CHUNK_LIMIT` per report this bounds what a slow reader can make pile up.
+pub const PROGRESS_CAPACITY: usize = 32;
+
+/// The channel a `ToolContext` reports progress on, bounded by `PROGRESS_CAPACITY`.
+pub fn progress_channel() -> (mpsc::Sender<ToolProgress>, mpsc::Receiver<ToolProgress>) {
+    mpsc::channel(PROGRESS_CAPACITY)
 }
 
 /// What a tool runs with.
@@ -61,7 +75,10 @@ pub struct ToolContext {
     pub root: PathBuf,
     /// Cancelled when the person cancels the tool use or its run.
     pub cancel: CancellationToken,
-    pub progress: mpsc::UnboundedSender<ToolProgress>,
+    /// Where progress goes (made by `progress_channel`). Tools never wait for room on it.
+    pub progress: mpsc::Sender<ToolProgress>,
+    /// Environment variables a command sees although `env` would withhold them as secrets.
+    pub env_allow: Vec<String>,
 }
 
 /// A file a tool wrote: path relative to the root, content before (`None`: it did not exist) and
@@ -89,6 +106,8 @@ pub enum ToolError {
     NotFound(String),
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    #[error("cannot use the path {path:?}: {problem}")]
+    InvalidPath { path: String, problem: paths::PathProblem },
     #[error("the text to replace was not found in {0}")]
     SnippetNotFound(String),
     #[error("the text to replace occurs {count} times in {path}; give more context")]

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::paths::{self, io_error};
-use super::support::{blocking, is_text, parse};
+use super::support::{blocking, is_text, parse, read_capped};
 use super::{Tool, ToolContext, ToolError, ToolKind, ToolResult};
 use crate::provider::ToolSpec;
 
@@ -105,7 +105,7 @@ fn read(root: &Path, path: &str, range: Option<(u64, Option<u64>)>) -> Result<St
         None if meta.len() > READ_LIMIT => {
             return Err(ToolError::TooLarge { path: path.to_owned(), size: meta.len(), limit: READ_LIMIT });
         }
-        None => std::fs::read(&real).map_err(|err| io_error(path, &err))?,
+        None => read_capped(&real, path, READ_LIMIT)?,
         Some((start, end)) => {
             let file = File::open(&real).map_err(|err| io_error(path, &err))?;
             let (bytes, lines) =

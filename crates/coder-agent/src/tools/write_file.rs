@@ -1,4 +1,7 @@
 //! `write_file`: creates a file or replaces its whole content.
+//!
+//! Both the new content and the content replaced are recorded, so both are capped at
+//! `WRITE_LIMIT`; a path or content over a limit is refused before anything is written.
 
 use std::io::ErrorKind;
 use std::path::Path;
@@ -9,9 +12,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::paths::{self, io_error};
-use super::support::{blocking, parse};
+use super::support::{blocking, parse, read_capped};
 use super::{FileWrite, Tool, ToolContext, ToolError, ToolKind, ToolResult};
 use crate::provider::ToolSpec;
+
+/// Most bytes a written file may hold, before and after the write.
+pub const WRITE_LIMIT: u64 = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteFile;
@@ -35,10 +41,12 @@ impl Tool for WriteFile {
     fn spec(&self) -> ToolSpec {
         ToolSpec {
             name: self.name().into(),
-            description: "Write a file of the project with the given content, replacing it whole if it \
-                          exists and creating missing parent directories. To change part of an existing \
-                          file, prefer edit_file."
-                .into(),
+            description: format!(
+                "Write a file of the project with the given content, replacing it whole if it \
+                 exists and creating missing parent directories. To change part of an existing \
+                 file, prefer edit_file. Files over {} MiB cannot be written or replaced.",
+                WRITE_LIMIT / (1024 * 1024)
+            ),
             input_schema: json!({
                 "type": "object",
                 "properties": {
@@ -58,6 +66,10 @@ impl Tool for WriteFile {
     ) -> BoxFuture<'a, Result<ToolResult, ToolError>> {
         Box::pin(async move {
             let input: Input = parse(self.name(), input)?;
+            let size = input.content.len() as u64;
+            if size > WRITE_LIMIT {
+                return Err(ToolError::TooLarge { path: input.path, size, limit: WRITE_LIMIT });
+            }
             let root = ctx.root.clone();
             blocking(move || write(&root, &input.path, input.content.into_bytes())).await
         })
@@ -73,7 +85,10 @@ fn write(root: &Path, path: &str, content: Vec<u8>) -> Result<ToolResult, ToolEr
         Ok(meta) if !meta.is_file() => {
             return Err(ToolError::InvalidInput(format!("{path} is not a regular file")));
         }
-        Ok(_) => Some(std::fs::read(&real).map_err(|err| io_error(path, &err))?),
+        Ok(meta) if meta.len() > WRITE_LIMIT => {
+            return Err(ToolError::TooLarge { path: path.to_owned(), size: meta.len(), limit: WRITE_LIMIT });
+        }
+        Ok(_) => Some(read_capped(&real, path, WRITE_LIMIT)?),
         Err(err) if err.kind() == ErrorKind::NotFound => None,
         Err(err) => return Err(io_error(path, &err)),
     };

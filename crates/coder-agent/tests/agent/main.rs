@@ -4,6 +4,7 @@
 mod cancel;
 mod faults;
 mod files;
+mod once;
 mod restart;
 mod runs;
 mod secrets;

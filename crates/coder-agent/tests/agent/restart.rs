@@ -18,13 +18,7 @@ async fn a_run_waiting_for_approval_survives_a_restart_and_continues() {
     let waiting_run = waiting(&w.engine, run).await;
     let step = waiting_step(&waiting_run);
     // The app quits while the run waits.
-    agent.shutdown().await;
-    drop(agent);
-    let World { project_dir, data_dir, engine, project, thread } = w;
-    engine.close();
-
-    let engine = open_engine(data_dir.path());
-    let w = World { project_dir, data_dir, engine, project, thread };
+    let w = w.restart(agent).await;
     assert_eq!(
         w.engine.run_view(run).unwrap().run.unwrap().status,
         RunStatus::WaitingForApproval,
@@ -32,7 +26,7 @@ async fn a_run_waiting_for_approval_survives_a_restart_and_continues() {
     );
     let second = ScriptServer::openai([answer(&["Wrote it."])]).unwrap();
     let agent = w.agent(&second);
-    assert_eq!(agent.resume_waiting(), 1);
+    assert_eq!(agent.resume_all(), vec![run], "the waiting run gets a runner again");
     agent.approve(run, step, Approver::Person).await.unwrap();
     let done = finished(&w.engine, run).await;
     assert_eq!(done.status, RunStatus::Success);

@@ -33,3 +33,35 @@ async fn the_api_key_never_reaches_the_store_or_an_export() {
     assert!(!bytes.windows(KEY.len()).any(|win| win == KEY.as_bytes()), "the store file holds no key");
     drop(data_dir);
 }
+
+/// A key in Coder's environment (where a desktop session or a shell puts `OPENAI_API_KEY`) is
+/// withheld from the commands the agent runs, so it cannot reach their output, the log, an
+/// export or the model. The variable's name is this test's own, so no other test sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_in_coders_environment_never_reaches_a_command_or_the_log() {
+    const VARIABLE: &str = "CODER_TEST_AGENT_LEAK_API_KEY";
+    const VALUE: &str = "sk-from-the-environment-5d2a";
+    // Set once, before any command of this test starts; the name is unique to this test.
+    std::env::set_var(VARIABLE, VALUE);
+    let w = World::new().await;
+    let server = ScriptServer::openai([
+        call(
+            "Looking.",
+            "run_command",
+            serde_json::json!({"command": "env; printenv CODER_TEST_AGENT_LEAK_API_KEY"}),
+        ),
+        answer(&["Nothing secret here."]),
+    ])
+    .unwrap();
+    let agent = w.agent(&server);
+    let run = agent.send_message(w.thread, "Print the environment").await.unwrap();
+    let step = waiting_step(&waiting(&w.engine, run).await);
+    agent.approve(run, step, Approver::Person).await.unwrap();
+    assert_eq!(finished(&w.engine, run).await.status, RunStatus::Success);
+    let results = tool_results(&server.requests()[1].json().unwrap());
+    assert!(results[0].contains("PATH="), "the command ran and printed its environment: {results:?}");
+    assert!(!results[0].contains(VALUE), "the model was not sent the key: {results:?}");
+    let mut export = Vec::new();
+    coder_store::export(w.engine.store(), &mut export, &mut |_, _| {}).unwrap();
+    assert!(!String::from_utf8_lossy(&export).contains(VALUE), "no event or export holds the key");
+}

@@ -46,6 +46,17 @@ impl World {
         Self { project_dir, data_dir, engine, project, thread }
     }
 
+    /// The app quits — its agent stops without recording anything, the engine closes — and
+    /// starts again on the same data directory (start-up recovery included).
+    pub async fn restart(self, agent: Agent) -> World {
+        agent.shutdown().await;
+        drop(agent);
+        let World { project_dir, data_dir, engine, project, thread } = self;
+        engine.close();
+        let engine = open_engine(data_dir.path());
+        World { project_dir, data_dir, engine, project, thread }
+    }
+
     pub fn agent(&self, server: &ScriptServer) -> Agent {
         agent_for(&self.engine, openai(server))
     }
@@ -65,7 +76,7 @@ pub fn openai(server: &ScriptServer) -> Arc<dyn Provider> {
 
 /// The prices every test run uses: $3 and $15 per million tokens.
 pub fn prices() -> Prices {
-    Prices { input_per_million: 3.0, output_per_million: 15.0 }
+    Prices::new(3.0, 15.0)
 }
 
 pub fn agent_for(engine: &Engine, provider: Arc<dyn Provider>) -> Agent {
@@ -78,7 +89,7 @@ pub fn text(words: &[&str]) -> Vec<ModelEvent> {
 }
 
 pub fn usage(input: u32, output: u32) -> ModelEvent {
-    ModelEvent::Usage(Usage { input_tokens: input, output_tokens: output })
+    ModelEvent::Usage(Usage::new(input, output))
 }
 
 /// A turn that answers with text and ends.

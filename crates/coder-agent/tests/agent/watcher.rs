@@ -105,3 +105,26 @@ async fn a_file_written_continuously_does_not_hold_up_the_others() {
     assert!(writing.load(Ordering::SeqCst), "while the busy file is still being written");
     busy.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipes_and_names_the_log_cannot_hold_do_not_stop_the_watcher() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let w = World::new().await;
+    let root = w.project_dir.path().canonicalize().unwrap();
+    let _watcher = ProjectWatcher::start(w.engine.clone(), w.project, root.clone()).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let made = std::process::Command::new("mkfifo").arg(root.join("pipe")).status().unwrap();
+    assert!(made.success(), "mkfifo makes the named pipe");
+    std::fs::write(root.join(std::ffi::OsStr::from_bytes(b"bad\xff.txt")), "x").unwrap();
+    std::fs::write(root.join("back\\slash.txt"), "x").unwrap();
+    std::fs::write(root.join("src/lib.rs"), "pub fn answer() -> u32 { 43 }\n").unwrap();
+    // `changes_reach` fails the test after 10 s if the watcher got stuck on the pipe.
+    changes_reach(&w, 1).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let all: Vec<String> =
+        w.engine.project_files(w.project).unwrap().newest_first().map(|c| c.path.clone()).collect();
+    assert_eq!(all, ["src/lib.rs"], "the pipe and the odd names are left out; the edit is recorded");
+    // A reader stuck on the pipe would keep the runtime from shutting down; give it a writer.
+    let pipe = root.join("pipe");
+    std::thread::spawn(move || drop(std::fs::OpenOptions::new().write(true).open(pipe)));
+}

@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use coder_agent::provider::{
     AnthropicConfig, AnthropicProvider, ModelEvent, Provider, ProviderError, StopReason, Timeouts, ToolCall,
+    Usage,
 };
+use coder_agent::settings::Prices;
 use coder_agent::testing::{Fault, Framing, ScriptServer, ServeOptions, Turn, Wire};
 use serde_json::json;
 
@@ -16,6 +18,7 @@ fn provider_for(base_url: String, idle: Duration) -> AnthropicProvider {
         model: "claude-test".into(),
         api_key: SECRET.into(),
         timeouts: Timeouts { connect: Duration::from_secs(5), idle },
+        allow_insecure_http: false,
     };
     AnthropicProvider::new(config).expect("a valid config")
 }
@@ -214,4 +217,56 @@ async fn a_stop_reason_the_provider_adds_later_is_passed_on() {
     let server = ScriptServer::anthropic([Turn::reply(script)]).unwrap();
     let got = collect(provider(&server).stream(hello_request())).await;
     assert_eq!(got.events.last(), Some(&ModelEvent::Stop(StopReason::Other("refusal".into()))));
+}
+
+#[tokio::test]
+async fn prompt_cache_reads_and_writes_are_reported_and_priced() {
+    let usage = Usage {
+        input_tokens: 12,
+        output_tokens: 5,
+        cache_read_input_tokens: 9_000,
+        cache_creation_input_tokens: 1_500,
+    };
+    let script = vec![
+        ModelEvent::TextDelta("Cached.".into()),
+        ModelEvent::Usage(usage),
+        ModelEvent::Stop(StopReason::EndTurn),
+    ];
+    let server = ScriptServer::anthropic([Turn::reply(script.clone())]).unwrap();
+    let got = collect(provider(&server).stream(hello_request())).await;
+    assert_eq!(got.error, None);
+    assert_eq!(
+        got.events, script,
+        "cache_read_input_tokens and cache_creation_input_tokens of message_start are kept apart from input_tokens"
+    );
+    let cost = Prices::new(3.0, 15.0).cost(usage);
+    assert_eq!(
+        cost.input_tokens, 10_512,
+        "cached input is input too; Anthropic counts it on top of input_tokens"
+    );
+}
+
+#[tokio::test]
+async fn a_base_url_ending_in_v1_or_a_slash_reaches_v1_messages() {
+    for suffix in ["/", "/v1", "/v1/"] {
+        let server = ScriptServer::anthropic([Turn::reply(plain_script())]).unwrap();
+        let provider = provider_for(format!("{}{suffix}", server.base_url()), Duration::from_secs(10));
+        let got = collect(provider.stream(hello_request())).await;
+        assert_eq!(got.error, None, "a base URL ending in {suffix:?} works as the LiteLLM docs give it");
+        assert_eq!(server.requests()[0].path, "/v1/messages", "never /v1/v1/messages ({suffix:?})");
+    }
+}
+
+#[tokio::test]
+async fn a_404_names_the_address_it_came_from() {
+    let server = ScriptServer::anthropic([]).unwrap();
+    let provider = provider_for(format!("{}/wrong", server.base_url()), Duration::from_secs(10));
+    let got = collect(provider.stream(hello_request())).await;
+    match got.error() {
+        ProviderError::Http { status: 404, message } => assert!(
+            message.contains(&format!("{}/wrong/v1/messages", server.base_url())),
+            "a bare 404 does not say the base URL is wrong; the address does: {message}"
+        ),
+        other => panic!("expected HTTP 404, got {other:?}"),
+    }
 }

@@ -2,6 +2,8 @@
 //! (`coder_agent::testing::ScriptServer`), and the scripted provider.
 
 mod anthropic;
+mod bounds;
+mod keys;
 mod openai;
 mod scripted;
 mod support;

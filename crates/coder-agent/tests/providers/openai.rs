@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use coder_agent::provider::{
     ModelEvent, OpenAiConfig, OpenAiProvider, Provider, ProviderError, StopReason, Timeouts, ToolCall, Usage,
 };
+use coder_agent::settings::Prices;
 use coder_agent::testing::{Fault, Framing, ScriptServer, ServeOptions, Turn, Wire};
 use serde_json::{json, Value};
 
@@ -16,6 +17,7 @@ fn provider_for(base_url: String, idle: Duration) -> OpenAiProvider {
         model: "llama3".into(),
         api_key: Some(SECRET.into()),
         timeouts: Timeouts { connect: Duration::from_secs(5), idle },
+        allow_insecure_http: false,
     };
     OpenAiProvider::new(config).expect("a valid config")
 }
@@ -266,4 +268,91 @@ async fn without_usage_no_usage_event_is_invented() {
     let got = collect(provider(&server).stream(hello_request())).await;
     assert_eq!(got.events, script);
     assert!(!got.events.iter().any(|event| matches!(event, ModelEvent::Usage(Usage { .. }))));
+}
+
+#[tokio::test]
+async fn cached_prompt_tokens_are_reported_apart_from_uncached_ones() {
+    let usage = Usage {
+        input_tokens: 30,
+        output_tokens: 5,
+        cache_read_input_tokens: 70,
+        cache_creation_input_tokens: 0,
+    };
+    let script = vec![
+        ModelEvent::TextDelta("Hi".into()),
+        ModelEvent::Usage(usage),
+        ModelEvent::Stop(StopReason::EndTurn),
+    ];
+    let server = ScriptServer::openai([Turn::reply(script.clone())]).unwrap();
+    let got = collect(provider(&server).stream(hello_request())).await;
+    assert_eq!(
+        got.events, script,
+        "prompt_tokens 100 with cached_tokens 70 are 30 uncached and 70 cached, not 170"
+    );
+    assert_eq!(Prices::new(3.0, 15.0).cost(usage).input_tokens, 100, "the cost counts prompt_tokens once");
+}
+
+#[tokio::test]
+async fn a_string_error_code_mid_stream_is_reported_as_that_status() {
+    let raw = format!(
+        "data: {}\n\n",
+        json!({ "error": { "code": "503", "message": "litellm.ServiceUnavailableError: upstream overloaded" } })
+    );
+    let server =
+        ScriptServer::openai([Turn::faulty(vec![ModelEvent::TextDelta("Par".into())], Fault::Raw(raw))])
+            .unwrap();
+    let got = collect(provider(&server).stream(hello_request())).await;
+    assert_eq!(got.deltas(), ["Par"]);
+    assert_eq!(
+        got.error(),
+        &ProviderError::Http {
+            status: 503,
+            message: "litellm.ServiceUnavailableError: upstream overloaded".into()
+        },
+        "LiteLLM sends the status as a string; it is still the status"
+    );
+
+    let raw = format!(
+        "data: {}\n\n",
+        json!({ "error": { "code": "rate_limit_exceeded", "message": "slow down" } })
+    );
+    let server = ScriptServer::openai([Turn::fault(Fault::Raw(raw))]).unwrap();
+    let got = collect(provider(&server).stream(hello_request())).await;
+    assert_eq!(
+        got.error(),
+        &ProviderError::Http { status: 500, message: "slow down (code rate_limit_exceeded)".into() },
+        "a code that is no HTTP status is kept in the message"
+    );
+}
+
+#[tokio::test]
+async fn tool_call_fragments_after_the_finish_reason_join_their_call() {
+    // The arguments lack their closing brace when the finish reason comes; LiteLLM sends it after.
+    let call =
+        ToolCall { id: "call_late".into(), name: "list_files".into(), input: json!("{\"path\": \"src\"") };
+    let script = vec![ModelEvent::ToolCall(call), ModelEvent::Stop(StopReason::ToolUse)];
+    let late = |fragment: Value| {
+        format!("data: {}\n\n", json!({ "choices": [{ "index": 0, "delta": { "tool_calls": [fragment] } }] }))
+    };
+    let raw = [
+        late(json!({ "function": { "arguments": "}" } })),
+        late(json!({ "index": 0, "function": { "arguments": "" } })),
+        "data: [DONE]\n\n".to_owned(),
+    ]
+    .concat();
+    let server = ScriptServer::openai([Turn::faulty(script, Fault::Raw(raw))]).unwrap();
+    let got = collect(provider(&server).stream(hello_request())).await;
+    assert_eq!(got.error, None, "a late fragment must neither panic the parser nor fail the response");
+    assert_eq!(
+        got.events,
+        [
+            ModelEvent::ToolCall(ToolCall {
+                id: "call_late".into(),
+                name: "list_files".into(),
+                input: json!({ "path": "src" })
+            }),
+            ModelEvent::Stop(StopReason::ToolUse),
+        ],
+        "the late fragment, with or without index, completes the call it belongs to"
+    );
 }

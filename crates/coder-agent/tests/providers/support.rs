@@ -159,7 +159,7 @@ pub fn plain_script() -> Vec<ModelEvent> {
         ModelEvent::TextDelta("Hel".into()),
         ModelEvent::TextDelta("lo, ".into()),
         ModelEvent::TextDelta("wörld ✓".into()),
-        ModelEvent::Usage(Usage { input_tokens: 42, output_tokens: 7 }),
+        ModelEvent::Usage(Usage::new(42, 7)),
         ModelEvent::Stop(StopReason::EndTurn),
     ]
 }
@@ -170,7 +170,7 @@ pub fn tool_script() -> Vec<ModelEvent> {
         ModelEvent::TextDelta("Looking around.".into()),
         ModelEvent::ToolCall(tool_call_one()),
         ModelEvent::ToolCall(tool_call_two()),
-        ModelEvent::Usage(Usage { input_tokens: 100, output_tokens: 30 }),
+        ModelEvent::Usage(Usage::new(100, 30)),
         ModelEvent::Stop(StopReason::ToolUse),
     ]
 }

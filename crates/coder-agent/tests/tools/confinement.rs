@@ -1,6 +1,7 @@
 //! No tool reads or writes outside the project root, whatever path it is given.
 
-use coder_agent::tools::{paths, EditFile, ListFiles, ReadFile, Search, Tool, ToolError, WriteFile};
+use coder_agent::tools::paths::{self, PathProblem, NAME_LIMIT, PATH_LIMIT};
+use coder_agent::tools::{EditFile, ListFiles, ReadFile, Search, Tool, ToolError, WriteFile};
 use serde_json::{json, Value};
 
 use crate::project::Project;
@@ -103,14 +104,102 @@ async fn resolution_keeps_paths_inside_the_root() {
         paths::resolve_for_write(root, "linkdir/c.txt"),
         Err(ToolError::OutsideProject("linkdir/c.txt".into()))
     );
-    assert!(
-        matches!(paths::resolve_existing(root, ""), Err(ToolError::InvalidInput(_))),
+    assert_eq!(
+        paths::resolve_existing(root, ""),
+        Err(ToolError::InvalidPath { path: "".into(), problem: PathProblem::Empty }),
         "an empty path is no path"
     );
-    assert!(
-        matches!(paths::resolve_for_write(root, "a\0b"), Err(ToolError::InvalidInput(_))),
+    assert_eq!(
+        paths::resolve_for_write(root, "a\0b"),
+        Err(ToolError::InvalidPath { path: "a\0b".into(), problem: PathProblem::NulByte }),
         "NUL is refused"
     );
     assert_eq!(paths::relative(root, &root.join("src/main.rs")), "src/main.rs");
     assert_eq!(paths::relative(root, root), ".");
+}
+
+/// The `InvalidPath` problem of `result`, or a panic saying what came instead.
+fn problem(result: Result<coder_agent::tools::ToolResult, ToolError>, why: &str) -> PathProblem {
+    match result {
+        Err(ToolError::InvalidPath { problem, .. }) => problem,
+        other => panic!("{why}: expected InvalidPath, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn writes_refuse_paths_no_file_should_have_before_touching_disk() {
+    let p = Project::new();
+    p.file("src/lib.rs", "old\n");
+    let long_name = "n".repeat(NAME_LIMIT + 1);
+    let long_path = format!("{}/f.txt", ["d"; PATH_LIMIT / 2].join("/"));
+    let cases = [
+        ("src\\lib.rs", PathProblem::Backslash, "a backslash is no separator on Unix"),
+        ("src\\new.rs", PathProblem::Backslash, "a new file with a backslash is refused too"),
+        (
+            long_name.as_str(),
+            PathProblem::NameTooLong { bytes: NAME_LIMIT + 1, limit: NAME_LIMIT },
+            "no file system takes a longer name",
+        ),
+        (
+            long_path.as_str(),
+            PathProblem::TooLong { bytes: long_path.len(), limit: PATH_LIMIT },
+            "no path this long can be opened",
+        ),
+    ];
+    for (path, expected, why) in cases {
+        let write = p.run(&WriteFile, json!({"path": path, "content": "x"})).await;
+        assert_eq!(problem(write, why), expected, "write_file: {why}");
+        let edit = p.run(&EditFile, json!({"path": path, "old_text": "old", "new_text": "new"})).await;
+        assert_eq!(problem(edit, why), expected, "edit_file: {why}");
+    }
+    let names: Vec<_> = std::fs::read_dir(p.root()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["src"], "no refused path created a file or directory");
+    assert_eq!(p.read("src/lib.rs"), b"old\n", "no refused edit changed the file");
+    p.assert_outside_untouched();
+}
+
+#[tokio::test]
+async fn a_write_through_a_link_to_a_name_that_is_not_utf8_is_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let p = Project::new();
+    let odd = p.root().join(std::ffi::OsStr::from_bytes(b"caf\xe9.txt"));
+    std::fs::write(&odd, "old\n").unwrap();
+    p.symlink("cafe.txt", &odd);
+    let write = p.run(&WriteFile, json!({"path": "cafe.txt", "content": "new\n"})).await;
+    assert_eq!(
+        problem(write, "the change could not be recorded under the file's real name"),
+        PathProblem::NotUtf8
+    );
+    let edit = p.run(&EditFile, json!({"path": "cafe.txt", "old_text": "old", "new_text": "new"})).await;
+    assert_eq!(problem(edit, "the same holds for an edit"), PathProblem::NotUtf8);
+    assert_eq!(std::fs::read(&odd).unwrap(), b"old\n", "the file is unchanged");
+}
+
+#[tokio::test]
+async fn reads_refuse_overlong_paths_but_take_backslashes_literally() {
+    let p = Project::new();
+    p.file("a\\b.txt", "odd but legal\n");
+    assert_eq!(
+        p.text(&ReadFile, json!({"path": "a\\b.txt"})).await,
+        "odd but legal\n",
+        "an existing file whose name has a backslash can still be read"
+    );
+    let long_name = "n".repeat(NAME_LIMIT + 1);
+    let read = p.run(&ReadFile, json!({"path": long_name})).await;
+    assert_eq!(
+        problem(read, "the limits hold for every tool"),
+        PathProblem::NameTooLong { bytes: NAME_LIMIT + 1, limit: NAME_LIMIT }
+    );
+}
+
+#[test]
+fn a_huge_path_is_quoted_short_in_the_error() {
+    let root = std::env::temp_dir();
+    let huge = "x".repeat(1 << 20);
+    let Err(error) = paths::resolve_for_write(&root, &huge) else { panic!("a 1 MiB path is refused") };
+    assert!(
+        error.to_string().len() < 400,
+        "the error quotes a cut path, not a megabyte: {} bytes",
+        error.to_string().len()
+    );
 }

@@ -1,4 +1,4 @@
-use coder_agent::tools::{EditFile, FileWrite, ToolError};
+use coder_agent::tools::{EditFile, FileWrite, ToolError, EDIT_LIMIT};
 use serde_json::json;
 
 use crate::project::Project;
@@ -75,4 +75,29 @@ async fn bad_edits_are_refused() {
         "edit_file does not create files"
     );
     assert_eq!(p.read("f.txt"), b"text\n");
+}
+
+#[tokio::test]
+async fn texts_and_results_over_the_limit_are_refused_and_the_file_kept() {
+    let p = Project::new();
+    p.file("f.txt", "short\n");
+    let big = "y".repeat(EDIT_LIMIT as usize + 1);
+    let result = p.run(&EditFile, json!({"path": "f.txt", "old_text": "short", "new_text": big})).await;
+    assert!(
+        matches!(&result, Err(ToolError::InvalidInput(why)) if why.starts_with("new_text is")),
+        "new_text alone is over the limit: {:?}",
+        result.map(|_| ())
+    );
+
+    let almost = "z".repeat(EDIT_LIMIT as usize - 2);
+    p.file("g.txt", format!("{almost}ab"));
+    let grown = "b".repeat(4);
+    let result = p.run(&EditFile, json!({"path": "g.txt", "old_text": "ab", "new_text": grown})).await;
+    assert_eq!(
+        result,
+        Err(ToolError::TooLarge { path: "g.txt".into(), size: EDIT_LIMIT + 2, limit: EDIT_LIMIT }),
+        "the file after the edit is recorded, so it must fit the limit too"
+    );
+    assert_eq!(p.read("f.txt"), b"short\n", "a refused edit changes nothing");
+    assert_eq!(p.read("g.txt").len() as u64, EDIT_LIMIT, "a refused edit changes nothing");
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use coder_agent::tools::{Tool, ToolContext, ToolError, ToolProgress, ToolResult};
+use coder_agent::tools::{progress_channel, Tool, ToolContext, ToolError, ToolProgress, ToolResult};
 use coder_domain::ToolOutput;
 use tempfile::TempDir;
 use tokio::sync::mpsc;
@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 pub struct Project {
     _base: TempDir,
     pub ctx: ToolContext,
-    pub progress: mpsc::UnboundedReceiver<ToolProgress>,
+    pub progress: mpsc::Receiver<ToolProgress>,
     pub outside: PathBuf,
 }
 
@@ -27,11 +27,12 @@ impl Project {
         std::fs::create_dir(&root).unwrap();
         std::fs::create_dir(&outside).unwrap();
         std::fs::write(outside.join("secret.txt"), SECRET).unwrap();
-        let (tx, progress) = mpsc::unbounded_channel();
+        let (tx, progress) = progress_channel();
         let ctx = ToolContext {
             root: root.canonicalize().unwrap(),
             cancel: CancellationToken::new(),
             progress: tx,
+            env_allow: Vec::new(),
         };
         Self { _base: base, ctx, progress, outside: outside.canonicalize().unwrap() }
     }

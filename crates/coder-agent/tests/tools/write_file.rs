@@ -1,4 +1,4 @@
-use coder_agent::tools::{FileWrite, ToolError, WriteFile};
+use coder_agent::tools::{FileWrite, ToolError, WriteFile, WRITE_LIMIT};
 use serde_json::json;
 
 use crate::project::Project;
@@ -63,4 +63,32 @@ async fn directories_and_bad_input_are_refused() {
         assert!(matches!(result, Err(ToolError::InvalidInput(_))), "{input} is invalid: {result:?}");
     }
     assert!(!p.root().join("a.txt").exists(), "nothing was written on bad input");
+}
+
+#[tokio::test]
+async fn content_over_the_limit_is_refused_before_anything_is_written() {
+    let p = Project::new();
+    let size = WRITE_LIMIT + 1;
+    let content = "x".repeat(size as usize);
+    let result = p.run(&WriteFile, json!({"path": "dir/big.txt", "content": content})).await;
+    assert_eq!(
+        result,
+        Err(ToolError::TooLarge { path: "dir/big.txt".into(), size, limit: WRITE_LIMIT }),
+        "what is written is recorded, so it is capped"
+    );
+    assert!(!p.root().join("dir").exists(), "not even the parent directory was created");
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_not_replaced() {
+    let p = Project::new();
+    let size = WRITE_LIMIT + 1;
+    std::fs::File::create(p.root().join("huge.log")).unwrap().set_len(size).unwrap();
+    let result = p.run(&WriteFile, json!({"path": "huge.log", "content": "small\n"})).await;
+    assert_eq!(
+        result,
+        Err(ToolError::TooLarge { path: "huge.log".into(), size, limit: WRITE_LIMIT }),
+        "the replaced content is recorded too, so it must fit the limit"
+    );
+    assert_eq!(std::fs::metadata(p.root().join("huge.log")).unwrap().len(), size, "the file is unchanged");
 }

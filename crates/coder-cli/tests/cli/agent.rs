@@ -28,12 +28,12 @@ async fn run_diff_and_revert_from_the_command_line() {
                 name: "write_file".into(),
                 input: json!({"path": "hello.txt", "content": "hello, world\n"}),
             }),
-            ModelEvent::Usage(Usage { input_tokens: 1000, output_tokens: 100 }),
+            ModelEvent::Usage(Usage::new(1000, 100)),
             ModelEvent::Stop(StopReason::ToolUse),
         ]),
         Turn::reply(vec![
             ModelEvent::TextDelta("Done: hello.txt now greets the world.".into()),
-            ModelEvent::Usage(Usage { input_tokens: 1200, output_tokens: 50 }),
+            ModelEvent::Usage(Usage::new(1200, 50)),
             ModelEvent::Stop(StopReason::EndTurn),
         ]),
     ])

@@ -127,3 +127,64 @@ fn a_failed_import_leaves_nothing_behind() {
     let left: Vec<_> = std::fs::read_dir(target.path()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert!(left.is_empty(), "no store and no half-imported file is left: {left:?}");
 }
+
+/// Flips one bit in every copy of `text` in the store file, as a failing disk would: the record
+/// stays valid MessagePack that decodes to other text, so only its checksum can tell.
+fn flip_bit_in_every_copy(dir: &TempDir, text: &str) {
+    let path = dir.path().join(STORE_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let copies: Vec<usize> = bytes
+        .windows(text.len())
+        .enumerate()
+        .filter(|(_, w)| *w == text.as_bytes())
+        .map(|(at, _)| at)
+        .collect();
+    assert!(!copies.is_empty(), "the text is in the file as written");
+    for at in copies {
+        bytes[at] ^= 0x01; // 'P' (0x50) becomes 'Q' (0x51)
+    }
+    std::fs::write(&path, bytes).unwrap();
+}
+
+#[test]
+fn a_flipped_bit_fails_verify_and_is_never_shown() {
+    let dir = seeded();
+    let out = coder(dir.path(), &["verify"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let clean = stdout(&out);
+    assert!(
+        clean.contains("300 checksums match, 0 unchecked, redb integrity ok"),
+        "the report names what was checked: {clean}"
+    );
+    let threads = coder(dir.path(), &["--json", "threads"]);
+    let threads: Vec<serde_json::Value> = serde_json::from_slice(&threads.stdout).unwrap();
+
+    flip_bit_in_every_copy(&dir, "Please run the tests again");
+
+    let out = coder(dir.path(), &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "a damaged store fails verify: {}", stdout(&out));
+    assert!(
+        stdout(&out).contains("is damaged: its stored bytes do not match their checksum"),
+        "the report says which events are damaged and how: {}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("not consistent"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("Qlease"), "verify never shows the altered text");
+
+    let mut refused = 0;
+    for thread in &threads {
+        let id = thread["id"].as_str().unwrap();
+        let show = coder(dir.path(), &["show", id]);
+        assert!(!stdout(&show).contains("Qlease"), "the altered text is never printed: {}", stdout(&show));
+        assert!(!stderr(&show).contains("panicked"), "{}", stderr(&show));
+        if !show.status.success() {
+            assert!(
+                stderr(&show).contains("damaged"),
+                "the refusal says the store is damaged: {}",
+                stderr(&show)
+            );
+            refused += 1;
+        }
+    }
+    assert!(refused > 0, "showing a thread with a damaged message is refused");
+}

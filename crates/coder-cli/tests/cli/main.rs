@@ -3,6 +3,8 @@
 mod agent;
 mod commands;
 mod crash;
+mod crash_matrix;
+mod flood;
 
 use std::path::Path;
 use std::process::{Command, Output};

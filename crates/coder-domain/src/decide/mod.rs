@@ -35,6 +35,9 @@ pub mod limits {
     pub const ARTIFACT_BYTES: usize = 4 * 1024 * 1024;
     /// Bytes of an error or status text.
     pub const NOTE_BYTES: usize = 64 * 1024;
+    /// Bytes of one stored content (a file's text before or after a change). Tools and the
+    /// tree of a command's effects stay well under it; it bounds what any caller can store.
+    pub const BLOB_BYTES: usize = 16 * 1024 * 1024;
 }
 
 /// Validates `command` against `state` and returns the events that record it.
@@ -61,6 +64,8 @@ pub fn decide(
         C::ApproveStep { .. }
         | C::RejectStep { .. }
         | C::CancelRun { .. }
+        | C::FailRun { .. }
+        | C::InterruptRun { .. }
         | C::CancelToolUse { .. }
         | C::StartRun { .. }
         | C::StartToolUse { .. }

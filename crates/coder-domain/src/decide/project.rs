@@ -64,6 +64,8 @@ pub(super) fn decide(
                 }
             }
             check_relative(path)?;
+            // A path never seen takes any change; a known one (also one seen deleted) only a
+            // change from the content the log last recorded (see `File`).
             if let Some(file) = state.file_at(*project_id, path) {
                 if !file.accepts(change_type) {
                     return Err(DomainError::StaleFileChange { path: path.clone() });

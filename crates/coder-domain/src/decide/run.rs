@@ -9,7 +9,7 @@ use crate::error::{DomainError, EntityKind};
 use crate::events::DomainEvent;
 use crate::ids::{RunId, StepId, ToolUseId};
 use crate::state::DomainState;
-use crate::values::{ApprovalDecision, Approver, StepResult, StepStatus, StepType, Verdict};
+use crate::values::{ApprovalDecision, Approver, StepResult, StepStatus, StepType, ToolStatus, Verdict};
 
 pub(super) fn decide(
     state: &DomainState,
@@ -85,6 +85,22 @@ pub(super) fn decide(
                 return Err(TransitionError::new("run", run_id, run.status, "Cancelled").into());
             }
             cancel_run(state, run, now)
+        }
+        C::FailRun { run_id, reason } => {
+            let run = run(state, *run_id)?;
+            if run.status.is_final() {
+                return Err(TransitionError::new("run", run_id, run.status, "Failed").into());
+            }
+            check_size("reason", reason.len(), limits::NOTE_BYTES)?;
+            fail_run(state, run, reason, now)
+        }
+        C::InterruptRun { run_id, reason } => {
+            let run = run(state, *run_id)?;
+            if run.status.is_final() {
+                return Err(TransitionError::new("run", run_id, run.status, "interrupted").into());
+            }
+            check_size("reason", reason.len(), limits::NOTE_BYTES)?;
+            interrupt_run(state, run, reason, now)
         }
         C::FinishRun { run_id, status, cost, duration_ms } => {
             let run = run(state, *run_id)?;
@@ -255,29 +271,98 @@ fn decision(
     Ok(events)
 }
 
-/// Cancels every open tool use and step of the run, then the run itself, with the cost its steps
-/// reported so far.
-fn cancel_run(state: &DomainState, run: &Run, now: DateTime<Utc>) -> Vec<DomainEvent> {
-    let mut open_tools: Vec<&ToolUse> =
+/// The run's tool uses that are not final, in id order.
+fn open_tools<'a>(state: &'a DomainState, run: &Run) -> Vec<&'a ToolUse> {
+    let mut open: Vec<&ToolUse> =
         state.tool_uses.values().filter(|t| t.run_id == run.id && !t.status.is_final()).collect();
-    open_tools.sort_by_key(|t| t.id);
-    let mut events: Vec<DomainEvent> = open_tools
-        .into_iter()
-        .map(|t| DomainEvent::ToolUseCancelled { tool_use_id: t.id, timestamp: now })
-        .collect();
-    events.extend(run.steps.iter().filter(|s| !s.status.is_final()).map(|s| DomainEvent::RunStepComplete {
+    open.sort_by_key(|t| t.id);
+    open
+}
+
+/// Ends every open step of the run with `result`, in step order.
+fn close_open_steps(run: &Run, result: &StepResult, now: DateTime<Utc>) -> Vec<DomainEvent> {
+    run.steps
+        .iter()
+        .filter(|s| !s.status.is_final())
+        .map(|s| DomainEvent::RunStepComplete {
+            run_id: run.id,
+            step_id: s.id,
+            result: result.clone(),
+            timestamp: now,
+            cost: None,
+        })
+        .collect()
+}
+
+/// The run's end with `status`, at the cost its steps reported so far.
+fn run_finished(run: &Run, status: crate::values::RunStatus, now: DateTime<Utc>) -> DomainEvent {
+    DomainEvent::RunFinished {
         run_id: run.id,
-        step_id: s.id,
-        result: StepResult::Cancelled,
-        timestamp: now,
-        cost: None,
-    }));
-    events.push(DomainEvent::RunFinished {
-        run_id: run.id,
-        status: crate::values::RunStatus::Cancelled,
+        status,
         cost: run.steps_cost(),
         duration_ms: (now - run.started_at).num_milliseconds().max(0) as u64,
         timestamp: now,
-    });
+    }
+}
+
+/// Cancels every open tool use and step of the run, then the run itself, with the cost its steps
+/// reported so far.
+fn cancel_run(state: &DomainState, run: &Run, now: DateTime<Utc>) -> Vec<DomainEvent> {
+    let mut events: Vec<DomainEvent> = open_tools(state, run)
+        .into_iter()
+        .map(|t| DomainEvent::ToolUseCancelled { tool_use_id: t.id, timestamp: now })
+        .collect();
+    events.extend(close_open_steps(run, &StepResult::Cancelled, now));
+    events.push(run_finished(run, crate::values::RunStatus::Cancelled, now));
+    events
+}
+
+/// Fails every open tool use and step of the run, then the run itself.
+fn fail_run(state: &DomainState, run: &Run, reason: &str, now: DateTime<Utc>) -> Vec<DomainEvent> {
+    let mut events: Vec<DomainEvent> = open_tools(state, run)
+        .into_iter()
+        .map(|t| DomainEvent::ToolUseFailed { tool_use_id: t.id, error: reason.to_string(), timestamp: now })
+        .collect();
+    events.extend(close_open_steps(run, &StepResult::Failed { error: reason.to_string() }, now));
+    events.push(run_finished(run, crate::values::RunStatus::Failed, now));
+    events
+}
+
+/// Fails what may have been under way: running tool uses with their steps, open model calls,
+/// and tool-call steps whose tool use was never recorded. A tool use still `Pending` waits for
+/// approval (or was never approved), so it and its step stay.
+fn interrupt_run(state: &DomainState, run: &Run, reason: &str, now: DateTime<Utc>) -> Vec<DomainEvent> {
+    let failed = StepResult::Failed { error: reason.to_string() };
+    let mut events = Vec::new();
+    for tool in open_tools(state, run).into_iter().filter(|t| t.status == ToolStatus::Running) {
+        events.push(DomainEvent::ToolUseFailed {
+            tool_use_id: tool.id,
+            error: reason.to_string(),
+            timestamp: now,
+        });
+        if let Some(step) = run.step_for_tool(tool.id).filter(|s| !s.status.is_final()) {
+            events.push(DomainEvent::RunStepComplete {
+                run_id: run.id,
+                step_id: step.id,
+                result: failed.clone(),
+                timestamp: now,
+                cost: None,
+            });
+        }
+    }
+    // A model call was under way; a tool call whose tool use was never recorded cannot run.
+    let cut_off = |s: &&StepRun| match s.tool_use_id() {
+        None => s.step_type == StepType::ModelCall,
+        Some(tool) => !state.tool_uses.contains_key(&tool),
+    };
+    events.extend(run.steps.iter().filter(|s| !s.status.is_final()).filter(cut_off).map(|s| {
+        DomainEvent::RunStepComplete {
+            run_id: run.id,
+            step_id: s.id,
+            result: failed.clone(),
+            timestamp: now,
+            cost: None,
+        }
+    }));
     events
 }

@@ -5,6 +5,12 @@ use crate::ids::{FileId, ProjectId};
 use crate::values::{ContentHash, FileChangeType};
 
 /// A file of a project as the log knows it: its current content hash, or none once deleted.
+///
+/// "Never seen" and "seen deleted" differ: a path the log never saw has no `File` at all, and a
+/// change to it may start from any content (the file predates the project's history); a file
+/// seen deleted has `content: None`, and a change to it must start from no file. A file that came
+/// back without the log seeing it is recorded as created first (its content as it came back),
+/// and only then changed — so every change's before-state is what was really there.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct File {
     pub id: FileId,
@@ -16,9 +22,15 @@ pub struct File {
 }
 
 impl File {
-    /// True when `change` starts from the content this file has now.
+    /// True when `change` starts from the content this file has now: a `Created` for a file seen
+    /// deleted, a change from exactly its content otherwise.
     pub fn accepts(&self, change: &FileChangeType) -> bool {
         change.before() == self.content
+    }
+
+    /// True when the log last saw this file deleted (as opposed to never having seen it).
+    pub fn is_deleted(&self) -> bool {
+        self.content.is_none()
     }
 
     pub(crate) fn record(&mut self, change: &FileChangeType, at: DateTime<Utc>) {

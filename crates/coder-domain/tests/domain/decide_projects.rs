@@ -106,6 +106,49 @@ fn record_file_change() {
 }
 
 #[test]
+fn a_file_seen_deleted_comes_back_only_as_created() {
+    let w = World::new();
+    let mut s = w.scenario();
+    let (v1, v2, v3) = (ContentHash::of(b"one"), ContentHash::of(b"two"), ContentHash::of(b"three"));
+    let record = |change_type| Command::RecordFileChange {
+        project_id: w.project,
+        path: "notes.md".into(),
+        change_type,
+        run_id: None,
+    };
+    s.run(record(FileChangeType::Created { after: v1 }));
+    s.run(record(FileChangeType::Deleted { before: v1 }));
+    let file = s.state.file_at(w.project, "notes.md").expect("a deleted file is still known");
+    assert!(file.is_deleted(), "the log saw it deleted, which is not the same as never seeing it");
+    // Restored by hand and then edited: the edit cannot start from content the log never saw...
+    s.when(record(FileChangeType::Modified { before: v2, after: v3 })).then_expect_error("stale_file_change");
+    s.when(record(FileChangeType::Deleted { before: v2 })).then_expect_error("stale_file_change");
+    // ...so the return is recorded as a creation with its content, and the edit starts from it.
+    s.run(record(FileChangeType::Created { after: v2 }));
+    s.run(record(FileChangeType::Modified { before: v2, after: v3 }));
+    assert_eq!(s.state.file_at(w.project, "notes.md").unwrap().content, Some(v3));
+}
+
+#[test]
+fn a_path_never_seen_takes_any_change() {
+    let w = World::new();
+    let mut s = w.scenario();
+    let (v1, v2) = (ContentHash::of(b"one"), ContentHash::of(b"two"));
+    let record = |path: &str, change_type| Command::RecordFileChange {
+        project_id: w.project,
+        path: path.into(),
+        change_type,
+        run_id: None,
+    };
+    assert!(s.state.file_at(w.project, "old.rs").is_none(), "never seen: no file entity at all");
+    // The files predate the project's history, so their first change may start anywhere.
+    s.run(record("old.rs", FileChangeType::Modified { before: v1, after: v2 }));
+    s.run(record("gone.rs", FileChangeType::Deleted { before: v1 }));
+    assert_eq!(s.state.file_at(w.project, "old.rs").unwrap().content, Some(v2));
+    assert!(s.state.file_at(w.project, "gone.rs").unwrap().is_deleted());
+}
+
+#[test]
 fn record_file_change_errors() {
     let w = World::new();
     let s = w.scenario();

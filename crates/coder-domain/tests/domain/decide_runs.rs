@@ -295,6 +295,114 @@ fn cancel_run_cancels_open_tools_and_steps() {
 }
 
 #[test]
+fn fail_run_fails_open_tools_and_steps_then_the_run_in_one_decision() {
+    let w = World::new();
+    let mut s = w.scenario();
+    let (step, tool) = w.tool_call(&mut s, "write_file", ApprovalGate::NeedsApproval);
+    let reason = "the provider is unreachable".to_string();
+    s.when(Command::FailRun { run_id: w.run, reason: reason.clone() }).then_expect_events(&[
+        DomainEvent::ToolUseFailed { tool_use_id: tool, error: reason.clone(), timestamp: now() },
+        DomainEvent::RunStepComplete {
+            run_id: w.run,
+            step_id: step,
+            result: StepResult::Failed { error: reason.clone() },
+            timestamp: now(),
+            cost: None,
+        },
+        DomainEvent::RunFinished {
+            run_id: w.run,
+            status: RunStatus::Failed,
+            cost: Cost::default(),
+            duration_ms: 0,
+            timestamp: now(),
+        },
+    ]);
+    s.run(Command::FailRun { run_id: w.run, reason: reason.clone() });
+    assert_eq!(s.state.runs[&w.run].status, RunStatus::Failed);
+    s.when(Command::FailRun { run_id: w.run, reason: reason.clone() })
+        .then_expect_error("illegal_transition");
+    s.when(Command::FailRun { run_id: RunId::new(), reason }).then_expect_error("not_found");
+}
+
+#[test]
+fn interrupt_run_fails_what_ran_and_keeps_what_waits() {
+    let w = World::new();
+    let mut s = w.scenario();
+    let model_step = StepId::new();
+    s.run(Command::StartStep {
+        run_id: w.run,
+        step_id: model_step,
+        step_type: StepType::ModelCall,
+        description: "m".into(),
+    });
+    s.run(Command::CompleteStep {
+        run_id: w.run,
+        step_id: model_step,
+        result: StepResult::Success,
+        cost: None,
+    });
+    // An approved command that was under way, and a write that still waits for its approval.
+    let (ran_step, ran_tool) = w.tool_call(&mut s, "run_command", ApprovalGate::NeedsApproval);
+    s.run(Command::ApproveStep { run_id: w.run, step_id: ran_step, by: Approver::Person });
+    let (waiting_step, waiting_tool) = w.tool_call(&mut s, "write_file", ApprovalGate::NeedsApproval);
+    let reason = "interrupted by a restart".to_string();
+    s.when(Command::InterruptRun { run_id: w.run, reason: reason.clone() }).then_expect_events(&[
+        DomainEvent::ToolUseFailed { tool_use_id: ran_tool, error: reason.clone(), timestamp: now() },
+        DomainEvent::RunStepComplete {
+            run_id: w.run,
+            step_id: ran_step,
+            result: StepResult::Failed { error: reason.clone() },
+            timestamp: now(),
+            cost: None,
+        },
+    ]);
+    s.run(Command::InterruptRun { run_id: w.run, reason: reason.clone() });
+    let run = &s.state.runs[&w.run];
+    assert_eq!(run.status, RunStatus::WaitingForApproval, "the write still waits for the person");
+    assert!(run.step(waiting_step).unwrap().awaiting_approval());
+    assert_eq!(s.state.tool_uses[&waiting_tool].status, ToolStatus::Pending);
+    assert_eq!(s.state.tool_uses[&ran_tool].status, ToolStatus::Failed, "never runs again");
+    s.when(Command::InterruptRun { run_id: w.run, reason: reason.clone() }).then_expect_events(&[]);
+    s.run(Command::CancelRun { run_id: w.run });
+    s.when(Command::InterruptRun { run_id: w.run, reason }).then_expect_error("illegal_transition");
+}
+
+#[test]
+fn interrupt_run_ends_a_tool_call_whose_tool_use_was_never_recorded() {
+    let w = World::new();
+    let mut s = w.scenario();
+    // Coder stopped between recording the step and its tool use.
+    let step = StepId::new();
+    s.run(Command::StartStep {
+        run_id: w.run,
+        step_id: step,
+        step_type: StepType::ToolCall {
+            tool_use_id: ToolUseId::new(),
+            tool_name: "edit_file".into(),
+            gate: ApprovalGate::NeedsApproval,
+        },
+        description: "Edit".into(),
+    });
+    assert_eq!(s.state.runs[&w.run].status, RunStatus::WaitingForApproval);
+    let reason = "interrupted".to_string();
+    s.when(Command::InterruptRun { run_id: w.run, reason: reason.clone() }).then_expect_events(&[
+        DomainEvent::RunStepComplete {
+            run_id: w.run,
+            step_id: step,
+            result: StepResult::Failed { error: reason.clone() },
+            timestamp: now(),
+            cost: None,
+        },
+    ]);
+    s.run(Command::InterruptRun { run_id: w.run, reason });
+    assert_eq!(
+        s.state.runs[&w.run].status,
+        RunStatus::Running,
+        "nothing waits for an approval that could never run anything"
+    );
+}
+
+#[test]
 fn add_artifact() {
     let w = World::new();
     let s = w.scenario();

@@ -1,7 +1,7 @@
 use std::sync::{Arc, Barrier};
 
 use coder_domain::*;
-use coder_engine::{DispatchError, ViewChange};
+use coder_engine::{DispatchContext, DispatchError, ViewChange};
 use tempfile::TempDir;
 
 use crate::support::*;
@@ -155,4 +155,23 @@ async fn async_dispatch_works_inside_a_runtime() {
         engine.dispatch(Command::CreateThread { thread_id, title: "again".into(), project_id: None }).await;
     assert_eq!(err.unwrap_err().code(), "already_exists");
     assert_eq!(engine.threads(&ThreadFilter::default()).len(), 1);
+}
+
+#[test]
+fn stored_content_over_the_limit_is_refused_and_nothing_is_written() {
+    let dir = TempDir::new().unwrap();
+    let engine = open(&dir);
+    let (project, _) = thread(&engine, "t");
+    let before = engine.store().last_sequence();
+    let huge = vec![b'x'; limits::BLOB_BYTES + 1];
+    let ctx = DispatchContext { blobs: vec![huge], ..Default::default() };
+    let command = Command::RecordFileChange {
+        project_id: project,
+        path: "big.bin".into(),
+        change_type: FileChangeType::Created { after: ContentHash::of(&vec![b'x'; limits::BLOB_BYTES + 1]) },
+        run_id: None,
+    };
+    let error = engine.dispatch_with_blocking(command, ctx).unwrap_err();
+    assert_eq!(error.code(), "too_large", "{error}");
+    assert_eq!(engine.store().last_sequence(), before, "a refused command writes nothing");
 }

@@ -1,9 +1,9 @@
 //! A deterministic log: one event of each of the twenty variants (the shape of coder-domain's
 //! `events_v1.json`), with fixed ids and timestamps, spread over a thread, a run and a project
 //! stream, a file change with its two blobs, and one snapshot. The checked-in
-//! `tests/fixtures/store_v1.redb` and its export `store_v1.jsonl` were written from it; the
-//! compatibility test compares against those files, never against this code, and they are never
-//! regenerated.
+//! `tests/fixtures/store_v1.redb` and `store_v2.redb`, with their exports, were written from it
+//! by format versions 1 and 2; the compatibility tests compare against those files, never against
+//! this code, and they are never regenerated.
 
 use std::collections::BTreeMap;
 

@@ -1,11 +1,14 @@
-//! Upgrade safety: a store from a newer Coder opens read-only and untouched; the store written by
-//! the first format version keeps reading the same, forever.
+//! Upgrade safety: a store from a newer Coder opens read-only and untouched; the stores written by
+//! each earlier format version (the checked-in fixtures) keep reading the same, forever.
 
 use std::path::{Path, PathBuf};
 
 use coder_domain::*;
-use coder_store::tables::{FORMAT_VERSION, META, META_FORMAT_VERSION, META_MAX_SCHEMA};
-use coder_store::{AppendError, AppendRequest, EventStore, ExpectedVersion};
+use coder_store::tables::{
+    EVENTS, EVENT_CHECKSUMS, FORMAT_V1, FORMAT_VERSION, META, META_FORMAT_VERSION, META_MAX_SCHEMA,
+    SNAPSHOT_CHECKSUMS,
+};
+use coder_store::{checksum, AppendError, AppendRequest, EventStore, ExpectedVersion};
 
 use crate::fixture;
 use crate::support::*;
@@ -121,11 +124,19 @@ fn a_store_records_the_schema_of_its_events() {
     );
 }
 
-const FIXTURE_STORE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/store_v1.redb");
-const FIXTURE_EXPORT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/store_v1.jsonl");
+/// A checked-in fixture file, by name.
+fn fixture_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
 
-/// Writes the fixture store and its export; only ever when they are missing.
-fn write_fixture() {
+const V1_STORE: &str = "store_v1.redb";
+const V1_EXPORT: &str = "store_v1.jsonl";
+const V2_STORE: &str = "store_v2.redb";
+const V2_EXPORT: &str = "store_v2.jsonl";
+
+/// Writes the sample store as fixture `store_name`, compacted, and its export as
+/// `export_name`, with this build's format; only ever when they are missing.
+fn write_fixture(store_name: &str, export_name: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = store_path(&dir);
     let store = EventStore::open(&path).unwrap();
@@ -136,33 +147,60 @@ fn write_fixture() {
     let mut db = redb::Database::create(&path).unwrap();
     db.compact().expect("the fixture compacts");
     drop(db);
-    std::fs::copy(&path, FIXTURE_STORE).unwrap();
-    std::fs::write(FIXTURE_EXPORT, export).unwrap();
+    std::fs::copy(&path, fixture_file(store_name)).unwrap();
+    std::fs::write(fixture_file(export_name), export).unwrap();
 }
 
-#[test]
-fn the_store_written_by_format_version_1_keeps_reading_the_same() {
-    if !Path::new(FIXTURE_STORE).exists() || !Path::new(FIXTURE_EXPORT).exists() {
-        write_fixture();
-        panic!(
-            "{FIXTURE_STORE} and {FIXTURE_EXPORT} were missing and have been written; review and commit them"
-        );
+/// Writes the fixture of this build's format if it is missing (and fails, so that it gets
+/// reviewed and committed); a fixture of an older format can no longer be written.
+fn ensure_fixture(store_name: &str, export_name: &str, format: u64) {
+    if fixture_file(store_name).exists() && fixture_file(export_name).exists() {
+        return;
     }
-    let expected_lines = std::fs::read_to_string(FIXTURE_EXPORT).unwrap();
+    assert_eq!(format, FORMAT_VERSION, "the format {format} fixture is gone and this build cannot write it");
+    write_fixture(store_name, export_name);
+    panic!("{store_name} and {export_name} were missing and have been written; review and commit them");
+}
+
+/// The format stamped in a fixture, read from a copy (a raw open may recover the file) without
+/// opening it as a store (which would upgrade it).
+fn stamped_format(name: &str) -> Option<u64> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_path(&dir);
+    std::fs::copy(fixture_file(name), &path).unwrap();
+    with_raw_db(&path, |db| {
+        use redb::ReadableDatabase;
+        db.begin_read()
+            .unwrap()
+            .open_table(META)
+            .unwrap()
+            .get(META_FORMAT_VERSION)
+            .unwrap()
+            .map(|v| v.value())
+    })
+}
+
+/// Opens a copy of a fixture and checks that everything in it reads back as it was written:
+/// every event, the indexes, the blobs and the snapshot; that it verifies clean, exports to
+/// the same bytes and takes new appends. Returns the verify report.
+fn assert_fixture_reads_the_same(store_name: &str, export_name: &str) -> coder_store::VerifyReport {
+    let expected_lines = std::fs::read_to_string(fixture_file(export_name)).unwrap();
     let (expected, blobs): (Vec<_>, Vec<_>) =
         expected_lines.lines().partition(|line| !line.starts_with("{\"blob\""));
-    let expected: Vec<EventEnvelope> =
-        expected.iter().map(|line| serde_json::from_str(line).expect("a v1 export line parses")).collect();
+    let expected: Vec<EventEnvelope> = expected
+        .iter()
+        .map(|line| serde_json::from_str(line).expect("a fixture export line parses"))
+        .collect();
     assert_eq!(expected.len(), 20, "the fixture holds one event of each variant");
     assert_eq!(blobs.len(), 2, "and the two contents of its file change");
 
     // Work on a copy: opening a store may recover or upgrade it, and the fixture must stay as written.
     let dir = tempfile::tempdir().unwrap();
     let path = store_path(&dir);
-    std::fs::copy(FIXTURE_STORE, &path).unwrap();
-    let store = EventStore::open(&path).expect("a v1 store opens");
-    assert_eq!(store.read_only_reason(), None, "this build writes v1 stores");
-    assert_eq!(all_events(&store), expected, "every v1 event reads back as it was written");
+    std::fs::copy(fixture_file(store_name), &path).unwrap();
+    let store = EventStore::open(&path).expect("the fixture store opens");
+    assert_eq!(store.read_only_reason(), None, "this build writes {store_name} stores");
+    assert_eq!(all_events(&store), expected, "every event of {store_name} reads back as it was written");
     let types: Vec<&str> = expected.iter().map(|e| e.event.type_name()).collect();
     assert_eq!(types, EVENT_TYPES, "one of each variant, in declaration order");
     assert_eq!(store.stream_version(StreamId::Thread(fixture::thread())).unwrap(), 6);
@@ -181,13 +219,13 @@ fn the_store_written_by_format_version_1_keeps_reading_the_same() {
     let stored = store
         .snapshot(&snapshot.projection, &snapshot.key, u64::MAX)
         .unwrap()
-        .expect("the v1 snapshot reads");
+        .expect("the fixture's snapshot reads");
     assert_eq!(
         (stored.sequence, stored.version, stored.bytes),
         (snapshot.sequence, snapshot.version, snapshot.bytes)
     );
     let report = coder_store::verify(&store).unwrap();
-    assert!(report.is_ok(), "a v1 store verifies clean: {:?}", report.problems);
+    assert!(report.is_ok(), "{store_name} verifies clean: {:?}", report.problems);
     assert_eq!((report.events, report.streams, report.blobs_checked), (20, 3, 2));
 
     let mut export = Vec::new();
@@ -195,7 +233,7 @@ fn the_store_written_by_format_version_1_keeps_reading_the_same() {
     assert_eq!(
         String::from_utf8(export).unwrap(),
         expected_lines,
-        "a v1 store exports as it did when written"
+        "{store_name} exports as it did when written"
     );
 
     let thread = fixture::thread();
@@ -203,16 +241,100 @@ fn the_store_written_by_format_version_1_keeps_reading_the_same() {
     assert_eq!(
         (next[0].sequence, next[0].stream_version),
         (21, 7),
-        "a v1 store takes new events after its own"
+        "{store_name} takes new events after its own"
+    );
+    report
+}
+
+#[test]
+fn the_store_written_by_format_version_1_keeps_reading_the_same() {
+    ensure_fixture(V1_STORE, V1_EXPORT, FORMAT_V1);
+    assert_eq!(stamped_format(V1_STORE), Some(FORMAT_V1), "the v1 fixture is a format 1 store");
+    assert_fixture_reads_the_same(V1_STORE, V1_EXPORT);
+}
+
+#[test]
+fn the_store_written_by_format_version_2_keeps_reading_the_same() {
+    ensure_fixture(V2_STORE, V2_EXPORT, 2);
+    assert_eq!(stamped_format(V2_STORE), Some(2), "the v2 fixture is a format 2 store");
+    // Checked on a copy: a raw open may recover the file, and the fixture must stay as written.
+    let dir = tempfile::tempdir().unwrap();
+    let raw = store_path(&dir);
+    std::fs::copy(fixture_file(V2_STORE), &raw).unwrap();
+    // The checksums were written with the events, not computed by an upgrade; each must still be
+    // what this build computes from the stored bytes, or the checksum format changed.
+    with_raw_db(&raw, |db| {
+        use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+        let txn = db.begin_read().unwrap();
+        let events = txn.open_table(EVENTS).unwrap();
+        let sums = txn.open_table(EVENT_CHECKSUMS).unwrap();
+        let mut count = 0;
+        for entry in events.iter().unwrap() {
+            let (seq, record) = entry.unwrap();
+            let stored = sums.get(seq.value()).unwrap().map(|s| s.value());
+            assert_eq!(
+                stored,
+                Some(checksum::event(seq.value(), record.value())),
+                "event {} carries the checksum it was written with",
+                seq.value()
+            );
+            count += 1;
+        }
+        assert_eq!(count, 20, "every event of the fixture was checked");
+        assert_eq!(txn.open_table(SNAPSHOT_CHECKSUMS).unwrap().len().unwrap(), 1, "and its snapshot has one");
+    });
+    let report = assert_fixture_reads_the_same(V2_STORE, V2_EXPORT);
+    assert_eq!(
+        (report.checksums_checked, report.snapshots_checked, report.unchecked),
+        (20, 1, 0),
+        "every event and the snapshot of a format 2 store are checked against their stored checksums"
     );
 }
 
 #[test]
-fn the_fixture_is_small() {
-    let Ok(meta) = std::fs::metadata(FIXTURE_STORE) else { return };
-    assert!(
-        meta.len() < 400 * 1024,
-        "the checked-in store stays a few hundred KB at most: {} bytes",
-        meta.len()
-    );
+fn the_fixtures_are_small() {
+    for name in [V1_STORE, V2_STORE] {
+        let Ok(meta) = std::fs::metadata(fixture_file(name)) else { continue };
+        assert!(meta.len() < 100 * 1024, "the checked-in {name} stays small: {} bytes", meta.len());
+    }
+}
+
+#[test]
+fn a_v1_store_is_upgraded_to_checksums_by_its_first_writable_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_path(&dir);
+    std::fs::copy(fixture_file(V1_STORE), &path).unwrap();
+    let store = EventStore::open(&path).expect("a v1 store opens");
+    let report = coder_store::verify(&store).unwrap();
+    assert!(report.is_ok(), "the upgraded store verifies clean: {:?}", report.problems);
+    assert_eq!(report.checksums_checked, 20, "every v1 event gained a checksum");
+    assert_eq!(report.snapshots_checked, 1, "and the v1 snapshot");
+    assert_eq!(report.unchecked, 0);
+    store.close();
+    let format = with_raw_db(&path, |db| {
+        use redb::ReadableDatabase;
+        db.begin_read()
+            .unwrap()
+            .open_table(META)
+            .unwrap()
+            .get(META_FORMAT_VERSION)
+            .unwrap()
+            .map(|v| v.value())
+    });
+    assert_eq!(format, Some(FORMAT_VERSION), "the upgrade stamps the current format once it is done");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_store_file_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, store) = temp_store();
+    store.close();
+    let path = store_path(&dir);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "a new store holds every conversation: only its owner may read it");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    EventStore::open(&path).unwrap().close();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "a writable open tightens a store file others could read");
 }
