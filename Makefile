@@ -53,15 +53,18 @@ ui-check: ui-deps
 fmt-check:
 	cargo fmt --all -- --check
 
+# The crash tests kill `coder` at chosen events: its fault injection is built in for tests only.
+TEST_FEATURES := --features coder-cli/fault-injection
+
 lint:
-	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy --workspace --all-targets --locked $(TEST_FEATURES) -- -D warnings
 
 # The window tests (tests/e2e) drive this binary; the binding test checks ui/src/generated/.
 app-build: ui-build
 	cargo build --locked -p coder-desktop
 
 rust-test: app-build
-	CODER_APP=$(CARGO_TARGET_DIR)/debug/coder-desktop cargo test --workspace --locked
+	CODER_APP=$(CARGO_TARGET_DIR)/debug/coder-desktop cargo test --workspace --locked $(TEST_FEATURES)
 
 bindings:
 	CODER_WRITE_BINDINGS=1 cargo test --locked -p coder-desktop bindings
@@ -73,7 +76,7 @@ bindings:
 bench: ui-build
 	cargo run --release --locked -p coder-cli --bin coder -- bench
 	cargo run --release --locked -p coder-domain --example replay
-	cargo test --release --locked -p coder-cli --test cli -- crash_matrix flood --nocapture
+	cargo test --release --locked -p coder-cli --features fault-injection --test cli -- crash_matrix flood --nocapture
 	cargo test --release --locked -p coder-store --test store damage -- --nocapture
 	cargo build --release --locked -p coder-desktop
 	CODER_APP=$(CARGO_TARGET_DIR)/release/coder-desktop cargo run --release --locked -p coder-e2e --bin ui_bench

@@ -69,6 +69,9 @@ pub enum ErrorCode {
     /// The provider redirected to another address, where the API key must not follow.
     ProviderRedirected,
     // The shell itself.
+    /// Refused because something is still running. Nothing sends it since settings apply under
+    /// a running run; kept because a code, once given, is never taken back.
+    Busy,
     /// A file, folder or link could not be opened outside Coder.
     OpenFailed,
     /// A path given as a project folder is not a folder.

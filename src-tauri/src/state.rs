@@ -36,8 +36,10 @@ impl AppState {
         let resumed = agent.clone();
         tauri::async_runtime::spawn_blocking(move || {
             resumed.engine().wait_until_ready();
-            let runs = resumed.resume_all();
-            tracing::info!(count = runs.len(), "open runs resumed");
+            match resumed.resume_all() {
+                Ok(runs) => tracing::info!(count = runs.len(), "open runs resumed"),
+                Err(e) => tracing::error!(error = %e, "no run is carried on"),
+            }
         });
         Ok(Self { engine, data_dir: data_dir.to_owned(), agent, live, first_start })
     }
@@ -52,16 +54,18 @@ impl AppState {
     }
 
     /// Saves new settings and gives them to the agent. A run under way keeps its one runner
-    /// and uses them from its next model call on.
-    pub fn replace_settings(&self, settings: Settings) -> Result<(), IpcError> {
+    /// and uses them from its next model call on. Writes a file: call it off the main thread.
+    pub fn replace_settings(data_dir: &Path, agent: &Agent, settings: Settings) -> Result<(), IpcError> {
         let provider = coder_agent::settings::provider(&settings)?;
-        settings.save(&self.data_dir)?;
-        self.agent.reconfigure(provider, settings);
+        settings.save(data_dir)?;
+        agent.reconfigure(provider, settings);
         Ok(())
     }
 
-    pub fn settings(&self) -> Settings {
-        Settings::load(&self.data_dir).unwrap_or_default()
+    /// The settings as saved (the defaults when none are). Reads a file: call it off the main
+    /// thread.
+    pub fn settings(data_dir: &Path) -> Settings {
+        Settings::load(data_dir).unwrap_or_default()
     }
 }
 

@@ -43,6 +43,9 @@ pub enum AgentError {
     ProjectFolder(String, String),
     #[error("the run {0} has ended ({1:?}); there is nothing to resume")]
     RunEnded(RunId, RunStatus),
+    /// No runner may start: what was under way when Coder stopped has not been ended.
+    #[error("runs cannot be carried on: {0}")]
+    NotRecovered(String),
 }
 
 impl AgentError {
@@ -52,6 +55,7 @@ impl AgentError {
             Self::UnknownRun(_) => "not_found",
             Self::ProjectFolder(..) => "project_folder",
             Self::RunEnded(..) => "illegal_transition",
+            Self::NotRecovered(_) => "recovery_failed",
         }
     }
 }
@@ -66,6 +70,9 @@ pub(crate) struct Active {
 #[derive(Default)]
 pub(crate) struct Runners {
     pub active: Mutex<HashMap<RunId, Active>>,
+    /// Cancelled by `Agent::shutdown`: every runner on the engine stops without recording
+    /// anything, whichever agent started it.
+    pub stop: CancellationToken,
 }
 
 impl Runners {
@@ -86,8 +93,6 @@ pub(crate) struct Shared {
     pub tools: Arc<ToolSet>,
     pub live: broadcast::Sender<LiveEvent>,
     pub runners: Arc<Runners>,
-    /// Cancelled by `shutdown`: runners stop without recording anything.
-    pub stop: CancellationToken,
 }
 
 impl Shared {
@@ -119,7 +124,6 @@ impl Agent {
                 config: RwLock::new(Arc::new(Config { provider, settings })),
                 tools: Arc::new(ToolSet::standard()),
                 live,
-                stop: CancellationToken::new(),
             }),
         }
     }
@@ -148,6 +152,7 @@ impl Agent {
     /// Records the person's message and starts a run answering it. Must be called inside a
     /// Tokio runtime; the run goes on in the background.
     pub async fn send_message(&self, thread_id: ThreadId, text: &str) -> Result<RunId, AgentError> {
+        self.shared.engine.recovered().map_err(AgentError::NotRecovered)?;
         let correlation = Uuid::now_v7();
         let ctx = DispatchContext { correlation_id: Some(correlation), ..Default::default() };
         let message_id = MessageId::new();
@@ -162,16 +167,16 @@ impl Agent {
             DispatchContext { correlation_id: Some(correlation), causation_id: cause, ..Default::default() };
         let agent_name = "coder".to_string();
         self.shared.engine.dispatch_with(Command::StartRun { run_id, thread_id, agent_name }, ctx).await?;
-        self.spawn(run_id, correlation);
+        self.spawn(run_id, correlation)?;
         Ok(run_id)
     }
 
     /// Approves a step that waits, and makes sure a runner carries the run on.
     pub async fn approve(&self, run_id: RunId, step_id: StepId, by: Approver) -> Result<(), AgentError> {
         let ctx = self.step_ctx(run_id, step_id);
+        self.shared.engine.recovered().map_err(AgentError::NotRecovered)?;
         self.shared.engine.dispatch_with(Command::ApproveStep { run_id, step_id, by }, ctx).await?;
-        self.ensure_runner(run_id);
-        Ok(())
+        self.ensure_runner(run_id)
     }
 
     /// Rejects a step that waits; the model is told, and the run goes on.
@@ -183,9 +188,9 @@ impl Agent {
         reason: Option<String>,
     ) -> Result<(), AgentError> {
         let ctx = self.step_ctx(run_id, step_id);
+        self.shared.engine.recovered().map_err(AgentError::NotRecovered)?;
         self.shared.engine.dispatch_with(Command::RejectStep { run_id, step_id, by, reason }, ctx).await?;
-        self.ensure_runner(run_id);
-        Ok(())
+        self.ensure_runner(run_id)
     }
 
     /// Cancels a run: its stream stops and its command is killed at once.
@@ -223,16 +228,17 @@ impl Agent {
     /// One that waits for approval waits again, so an approval given later carries it on; one
     /// that was interrupted goes on from where the log says it stands (what was under way when
     /// Coder stopped has failed, and the model is told). Returns the runs, oldest first.
-    pub fn resume_all(&self) -> Vec<RunId> {
+    /// Refused, starting nothing, unless start-up recovery succeeded on this engine.
+    pub fn resume_all(&self) -> Result<Vec<RunId>, AgentError> {
         let mut open: Vec<RunId> = self
             .shared
             .engine
             .with_state(|s| s.runs.values().filter(|r| !r.status.is_final()).map(|r| r.id).collect());
         open.sort();
         for run in &open {
-            self.ensure_runner(*run);
+            self.ensure_runner(*run)?;
         }
-        open
+        Ok(open)
     }
 
     /// Gives one open run a runner (see `resume_all`); an unknown or finished run is an error.
@@ -241,10 +247,7 @@ impl Agent {
         match status {
             None => Err(AgentError::UnknownRun(run_id)),
             Some(status) if status.is_final() => Err(AgentError::RunEnded(run_id, status)),
-            Some(_) => {
-                self.ensure_runner(run_id);
-                Ok(())
-            }
+            Some(_) => self.ensure_runner(run_id),
         }
     }
 
@@ -259,7 +262,7 @@ impl Agent {
     /// Stops every runner without recording anything (the app is quitting) and waits for them.
     /// Runs waiting for approval stay waiting; `resume_all` picks them up at the next start.
     pub async fn shutdown(&self) {
-        self.shared.stop.cancel();
+        self.shared.runners.stop.cancel();
         let runs: Vec<RunId> = self.shared.runners.lock().keys().copied().collect();
         for run in runs {
             self.wait(run).await;
@@ -299,20 +302,23 @@ impl Agent {
         DispatchContext { causation_id: started.map(|e| e.event_id), ..self.run_ctx(run_id) }
     }
 
-    fn ensure_runner(&self, run_id: RunId) {
+    fn ensure_runner(&self, run_id: RunId) -> Result<(), AgentError> {
         let correlation = self.shared.engine.run_correlation(run_id).unwrap_or_else(Uuid::now_v7);
-        self.spawn(run_id, correlation);
+        self.spawn(run_id, correlation)
     }
 
     /// Starts a runner for the run unless one is running already: checked and registered under
     /// one lock, so two approvals at once cannot start two runners (and run a tool twice).
-    fn spawn(&self, run_id: RunId, correlation: Uuid) {
+    /// Refused until start-up recovery has succeeded: before it, a tool use left `Running` may
+    /// have run already, and a runner would run it again.
+    fn spawn(&self, run_id: RunId, correlation: Uuid) -> Result<(), AgentError> {
+        self.shared.engine.recovered().map_err(AgentError::NotRecovered)?;
         let cancel = CancellationToken::new();
         let (done_tx, done_rx) = tokio::sync::watch::channel(false);
         {
             let mut active = self.shared.runners.lock();
             if active.get(&run_id).is_some_and(|a| !*a.done.borrow()) {
-                return;
+                return Ok(());
             }
             active.insert(run_id, Active { cancel: cancel.clone(), tools: HashMap::new(), done: done_rx });
         }
@@ -335,5 +341,6 @@ impl Agent {
             drop(shared);
             let _ = done_tx.send(true);
         });
+        Ok(())
     }
 }

@@ -121,10 +121,16 @@ pub async fn record(
             continue;
         }
         let before = write.before.as_deref().map(ContentHash::of);
-        let Some(change_type) = change_between(before, write.after.as_deref().map(ContentHash::of)) else {
+        let after = write.after.as_deref().map(ContentHash::of);
+        let Some(change_type) = change_between(before, after) else {
             continue;
         };
-        if let Some(known) = known(engine, project, &write.path) {
+        let known = known(engine, project, &write.path);
+        if known == Some(after) {
+            // Recorded already: the watcher saw this very change while the command ran.
+            continue;
+        }
+        if let Some(known) = known {
             if let Some(unseen) = change_between(known, before) {
                 let blobs = write.before.clone().into_iter().collect();
                 stored.extend(
@@ -422,14 +428,20 @@ pub async fn revert(
     let io = |e: std::io::Error| ChangeError::Io { path: change.path.clone(), reason: e.to_string() };
     let path = confined(root, &change.path)?;
     let reading = path.clone();
-    let on_disk = tokio::task::spawn_blocking(move || read_regular(&reading, u64::MAX))
+    let on_disk = tokio::task::spawn_blocking(move || read_regular(&reading, CHECK_BYTES))
         .await
         .map_err(|e| ChangeError::Query(e.to_string()))?
         .map_err(io)?;
     let on_disk = match on_disk {
         OnDisk::Absent => None,
         OnDisk::Bytes(bytes) => Some(bytes),
-        OnDisk::TooLarge(_) => unreachable!("no limit was set"),
+        // Larger than any content the log stores: not what the change left, and not something
+        // a revert could record replacing.
+        OnDisk::TooLarge(size) if force => {
+            let reason = format!("it is now {size} bytes, more than Coder records of one file");
+            return Err(ChangeError::Io { path: change.path.clone(), reason });
+        }
+        OnDisk::TooLarge(_) => return Err(ChangeError::ChangedSince { path: change.path.clone() }),
         OnDisk::NotAFile(what) => {
             return Err(ChangeError::Io { path: change.path.clone(), reason: format!("it is {what}") });
         }

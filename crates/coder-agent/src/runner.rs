@@ -133,7 +133,7 @@ pub(crate) async fn drive(ctx: &RunContext) -> Result<(), RunError> {
     // waits keeps waiting, and one that was running is failed by the next start's recovery.
     tokio::select! {
         result = drive_until_done(ctx) => result,
-        _ = ctx.shared.stop.cancelled() => Ok(()),
+        _ = ctx.shared.runners.stop.cancelled() => Ok(()),
     }
 }
 
@@ -390,6 +390,15 @@ async fn run_tool(ctx: &RunContext, step_id: StepId, tool_use_id: ToolUseId) -> 
         progress: progress_tx,
         env_allow: env_allow.unwrap_or_default(),
     };
+    // Cancelling the tool use, or the run, while the checks above awaited ends it here: the
+    // tool must not start once its cancellation is recorded.
+    let still_running = engine.with_state(|s| s.tool_uses.get(&tool_use_id).map(|t| t.status));
+    if cancel.is_cancelled() || still_running != Some(ToolStatus::Running) {
+        if let Some(active) = ctx.shared.runners.lock().get_mut(&ctx.run_id) {
+            active.tools.remove(&tool_use_id);
+        }
+        return Ok(());
+    }
     let before = (tool.kind() == ToolKind::Command).then(|| tree::read(&root));
     let started = Instant::now();
     let result = {
@@ -510,7 +519,7 @@ pub(crate) async fn fail_after_error(ctx: &RunContext, reason: &str) {
         let complete = Command::CompleteMessage { thread_id, message_id, final_content };
         let _best_effort = ctx.dispatch_with(complete, ctx.ctx_with(META_INTERRUPTED, "true")).await;
     }
-    let reason = coder_domain::truncate(reason, 4096);
+    let reason = cut(reason, coder_domain::limits::NOTE_BYTES);
     let fail = Command::FailRun { run_id: ctx.run_id, reason: reason.clone() };
     if let Err(e) = ctx.dispatch_with(fail, ctx.ctx_with(META_REASON, &reason)).await {
         tracing::error!(run_id = %ctx.run_id, error = %e, "could not record the run's failure; the next start ends what was under way");
@@ -541,4 +550,16 @@ impl RunContext {
         let path = path.ok_or("this thread has no project folder, so tools cannot run")?;
         std::fs::canonicalize(&path).map_err(|e| format!("the project folder {path} cannot be opened: {e}"))
     }
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary, with its lines kept.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }

@@ -104,7 +104,7 @@ pub fn resume(data_dir: &Path, args: &AgentArgs, run: Option<&str>) -> Result<()
                 agent.resume(run)?;
                 vec![run]
             }
-            None => agent.resume_all(),
+            None => agent.resume_all()?,
         };
         if runs.is_empty() {
             eprintln!("no run is waiting or was interrupted: nothing to resume");

@@ -48,17 +48,8 @@ pub fn import(data_dir: &Path, file: &Path) -> Result<(), Failure> {
     match result {
         Ok(last) => {
             eprintln!("imported {last} events");
-            // Nothing runs because a log arrived: a run that was open where the log was written
-            // ends here, before anything could carry it on.
-            let engine = crate::agent_run::open_engine(data_dir, false)?;
-            let ended = coder_engine::recovery::end_imported_runs(&engine);
-            engine.close();
-            let ended = ended?;
-            if ended > 0 {
-                eprintln!(
-                    "ended {ended} runs that were open in the imported log; they are not carried on here"
-                );
-            }
+            // A run that was open where the log was written is ended at the next start, by
+            // recovery: the import recorded how far it reached, in its own transaction.
             Ok(())
         }
         Err(e) => {

@@ -24,6 +24,7 @@ pub fn make_private(dir: &Path) -> std::io::Result<()> {
     std::fs::DirBuilder::new().recursive(true).mode(DATA_DIR_MODE).create(dir)?;
     let permissions = std::fs::metadata(dir)?.permissions();
     if permissions.mode() & 0o777 != DATA_DIR_MODE {
+        tracing::warn!(dir = %dir.display(), mode = format!("{:o}", permissions.mode() & 0o777), "making the data directory private to its owner");
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DATA_DIR_MODE))?;
     }
     Ok(())

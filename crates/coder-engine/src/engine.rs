@@ -113,6 +113,10 @@ pub(crate) struct Inner {
     pub recovery: Mutex<Option<JoinHandle<()>>>,
     /// One value of each type that a layer above keeps per engine (see `Engine::extension`).
     pub extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    /// Set once start-up recovery has ended everything that was under way (see `recovered`).
+    pub recovered: AtomicBool,
+    /// Why it has not, when it was tried and failed.
+    pub recovery_error: Mutex<Option<String>>,
 }
 
 impl Inner {
@@ -204,6 +208,8 @@ impl Engine {
             applier: Mutex::new(None),
             recovery: Mutex::new(None),
             extensions: Mutex::new(HashMap::new()),
+            recovered: AtomicBool::new(false),
+            recovery_error: Mutex::new(None),
         });
         let handle = applier::spawn(inner.clone(), !recover);
         *inner.applier.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
@@ -217,8 +223,13 @@ impl Engine {
                 .name("coder-engine-recovery".into())
                 .spawn(move || {
                     if worker.inner.loaded.wait_blocking(1) {
-                        if let Err(e) = recovery::recover(&worker) {
-                            tracing::error!(error = %e, "start-up recovery failed; unfinished work stays as it was");
+                        match recovery::recover(&worker) {
+                            Ok(()) => worker.inner.recovered.store(true, Ordering::SeqCst),
+                            Err(e) => {
+                                tracing::error!(error = %e, "start-up recovery failed; no run is carried on");
+                                *worker.inner.recovery_error.lock().unwrap_or_else(|e| e.into_inner()) =
+                                    Some(e.to_string());
+                            }
                         }
                     }
                     // Let go of the engine before saying it is ready: whoever waited may close it.
@@ -236,6 +247,24 @@ impl Engine {
     /// operation but the thread list does this by itself; the app can use it to show progress.
     pub fn wait_until_ready(&self) {
         self.inner.ready.wait_blocking(1);
+    }
+
+    /// Whether runs may be carried on: start-up recovery has ended, on this store, everything
+    /// that was under way when Coder last stopped. Until then a tool use left `Running` may have
+    /// run already, so no runner may execute it. `Err` says why not: the store is read-only, the
+    /// engine was opened without recovery, or recovery failed. Waits until the engine is ready.
+    pub fn recovered(&self) -> Result<(), String> {
+        self.wait_ready();
+        if self.inner.recovered.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        if let Some(reason) = self.read_only_reason() {
+            return Err(format!("the store is read-only ({reason})"));
+        }
+        match self.inner.recovery_error.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            Some(error) => Err(format!("start-up recovery failed ({error}); start Coder again")),
+            None => Err("this store was opened without start-up recovery".into()),
+        }
     }
 
     /// True once the engine is ready (see `wait_until_ready`).

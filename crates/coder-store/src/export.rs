@@ -182,7 +182,7 @@ pub fn import_with_limit(
         envelopes.push(envelope);
     }
     let total = envelopes.len() as u64;
-    let (parts, answer) = store.begin_import();
+    let (parts, answer) = store.begin_import(crate::writer::Origin::OtherLog);
     let mut done = 0u64;
     let mut pending = envelopes.into_iter();
     // A failed send means the writer refused the import and stopped listening; its answer

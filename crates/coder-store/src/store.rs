@@ -23,7 +23,7 @@ use crate::records::{Checksums, EventRecords};
 use crate::snapshots::{self, SnapshotWrite, StoredSnapshot};
 use crate::subscription::Subscription;
 use crate::tables::*;
-use crate::writer::{AppendRequest, ImportPart, Request, Writer};
+use crate::writer::{AppendRequest, ImportPart, Origin, Request, Writer};
 
 /// Events decoded per read transaction by `scan`.
 const SCAN_CHUNK: usize = 1024;
@@ -273,15 +273,16 @@ impl EventStore {
         self.submit(|reply| Request::Blobs(blobs, reply)).await.unwrap_or(Err(AppendError::Closed))
     }
 
-    /// Writes envelopes exactly as given, with the blobs, into an empty store, in one
-    /// transaction: all of them or, if they do not run 1, 2, 3, … (in sequence and in each
-    /// stream), none. Returns the last sequence.
+    /// Writes envelopes exactly as given, with the blobs, continuing this store's own log in one
+    /// transaction: all of them or, if they do not continue it with no gap (in sequence and in
+    /// each stream), none. For building stores in bulk (benchmarks); a log from elsewhere goes
+    /// through `import`. Returns the last sequence.
     pub fn import_blocking(
         &self,
         envelopes: Vec<EventEnvelope>,
         blobs: Vec<Vec<u8>>,
     ) -> Result<u64, AppendError> {
-        let (parts, answer) = self.begin_import();
+        let (parts, answer) = self.begin_import(Origin::ThisLog);
         // A send fails only once the writer has refused the import; the answer says why.
         let _refused = parts.send(ImportPart::Events(envelopes)).is_err()
             || parts.send(ImportPart::Blobs(blobs)).is_err()
@@ -296,9 +297,10 @@ impl EventStore {
     /// memory.
     pub(crate) fn begin_import(
         &self,
+        origin: Origin,
     ) -> (std::sync::mpsc::SyncSender<ImportPart>, oneshot::Receiver<Result<u64, AppendError>>) {
         let (parts, receiver) = std::sync::mpsc::sync_channel(1);
-        let answer = self.submit(|reply| Request::Import(receiver, reply));
+        let answer = self.submit(|reply| Request::Import(receiver, origin, reply));
         (parts, answer)
     }
 
@@ -567,6 +569,16 @@ impl EventStore {
             None => broadcast::channel(1).1,
         };
         Subscription::new(self.clone(), live, from)
+    }
+
+    /// The last sequence that `import` brought into this store, if it was filled by one: the
+    /// events up to it were written elsewhere.
+    pub fn imported_through(&self) -> Result<Option<u64>, ReadError> {
+        guarded(|| {
+            let txn = self.read()?;
+            let meta = txn.open_table(META).map_err(ReadError::storage)?;
+            Ok(meta.get(META_IMPORTED_THROUGH).map_err(ReadError::storage)?.map(|v| v.value()))
+        })
     }
 
     /// Counts and sizes.

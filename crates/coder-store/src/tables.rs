@@ -42,7 +42,7 @@ pub const SNAPSHOT_CHECKSUMS: TableDefinition<'static, (&'static str, &'static [
     TableDefinition::new("snapshot_checksums");
 
 /// BLAKE3 hash → content. Written once per distinct content; the key is the content's own
-/// checksum, so a blob is checked against its key on every read. Written once per distinct content.
+/// checksum, so a blob is checked against its key on every read.
 pub const BLOBS: TableDefinition<'static, [u8; 32], &'static [u8]> = TableDefinition::new("blobs");
 
 /// Store-wide facts, by name (`META_*`).
@@ -50,5 +50,8 @@ pub const META: TableDefinition<'static, &'static str, u64> = TableDefinition::n
 
 /// `META` key: the format version the store was created with or last upgraded to.
 pub const META_FORMAT_VERSION: &str = "format_version";
+/// `META` key: the last sequence an import brought in (written in the import's transaction).
+/// Every event up to it came from another log; the engine ends the runs that were open in it.
+pub const META_IMPORTED_THROUGH: &str = "imported_through";
 /// `META` key: the highest event schema version written to the store.
 pub const META_MAX_SCHEMA: &str = "max_schema_version";

@@ -95,10 +95,20 @@ impl ExpectedVersion {
 
 type Reply<T> = oneshot::Sender<Result<T, AppendError>>;
 
+/// Where the events of an import were written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Elsewhere (`coder import`): only into an empty store, and recorded as imported
+    /// (`META_IMPORTED_THROUGH`), so that nothing that was under way there runs here.
+    OtherLog,
+    /// Here: a bulk write that continues this store's own log (benchmarks building stores).
+    ThisLog,
+}
+
 pub(crate) enum Request {
     Append(AppendRequest, Reply<Vec<EventEnvelope>>),
     /// A whole import, whose parts arrive over the channel (see `ImportPart`).
-    Import(std_mpsc::Receiver<ImportPart>, Reply<u64>),
+    Import(std_mpsc::Receiver<ImportPart>, Origin, Reply<u64>),
     Blobs(Vec<Vec<u8>>, Reply<Vec<ContentHash>>),
     Snapshot(SnapshotWrite, Reply<()>),
     /// redb's integrity check, which needs the file alone: run between transactions.
@@ -215,12 +225,12 @@ impl Writer {
             for request in batch {
                 match request {
                     Request::CheckIntegrity(reply) => checks.push(reply),
-                    Request::Import(parts, reply) => {
+                    Request::Import(parts, origin, reply) => {
                         // What came before the import commits before it, in its own transaction.
                         if !writes.is_empty() {
                             self.commit(std::mem::take(&mut writes));
                         }
-                        self.import(parts, reply);
+                        self.import(parts, origin, reply);
                     }
                     write => writes.push(write),
                 }
@@ -329,7 +339,7 @@ impl Writer {
     }
 
     /// Runs a whole import in one transaction of its own (see the module comment) and answers it.
-    fn import(&mut self, parts: std_mpsc::Receiver<ImportPart>, reply: Reply<u64>) {
+    fn import(&mut self, parts: std_mpsc::Receiver<ImportPart>, origin: Origin, reply: Reply<u64>) {
         let refuse = |reply: Reply<u64>, error| {
             let _gone = reply.send(Err(error)).is_err();
         };
@@ -344,7 +354,7 @@ impl Writer {
             }
         }
         // Checked here, inside the writer, so that no append can slip in between.
-        if self.last_sequence != 0 {
+        if origin == Origin::OtherLog && self.last_sequence != 0 {
             return refuse(reply, AppendError::NotEmpty(self.last_sequence));
         }
         let mut staged = Staged {
@@ -353,7 +363,7 @@ impl Writer {
             event_ids: HashSet::new(),
             committed: Vec::new(),
         };
-        match catch(|| self.stage_whole_import(&parts, &mut staged)).and_then(|staged| staged) {
+        match catch(|| self.stage_whole_import(&parts, origin, &mut staged)).and_then(|staged| staged) {
             Ok(Ok(last)) => {
                 self.heads.extend(staged.heads);
                 self.last_sequence = last;
@@ -383,6 +393,7 @@ impl Writer {
     fn stage_whole_import(
         &mut self,
         parts: &std_mpsc::Receiver<ImportPart>,
+        origin: Origin,
         staged: &mut Staged,
     ) -> Result<Result<u64, AppendError>, String> {
         let txn = self.db.begin_write()?;
@@ -409,6 +420,10 @@ impl Writer {
             drop(tables);
             if staged.next_sequence > 1 {
                 raise_max_schema(&txn)?;
+            }
+            if origin == Origin::OtherLog && staged.next_sequence > 1 {
+                let mut meta = txn.open_table(META).map_err(storage)?;
+                meta.insert(META_IMPORTED_THROUGH, staged.next_sequence - 1).map_err(storage)?;
             }
             Ok(Ok(()))
         })();
@@ -463,7 +478,7 @@ impl Writer {
                         }
                     },
                     // `run` gives every import a transaction of its own; answered rather than lost.
-                    Request::Import(_, reply) => Answer::Import(reply, Err(AppendError::Closed)),
+                    Request::Import(_, _, reply) => Answer::Import(reply, Err(AppendError::Closed)),
                     Request::Blobs(blobs, reply) => match put_blobs(&mut tables, &blobs) {
                         Ok(hashes) => Answer::Blobs(reply, hashes),
                         Err(e) => {
@@ -679,7 +694,7 @@ fn put_blobs(tables: &mut Tables<'_>, blobs: &[Vec<u8>]) -> Result<Vec<ContentHa
 fn unanswered(request: Request) -> Answer {
     match request {
         Request::Append(_, reply) => Answer::Append(reply, Err(AppendError::Closed)),
-        Request::Import(_, reply) => Answer::Import(reply, Err(AppendError::Closed)),
+        Request::Import(_, _, reply) => Answer::Import(reply, Err(AppendError::Closed)),
         Request::Blobs(_, reply) => Answer::Blobs(reply, Vec::new()),
         Request::Snapshot(_, reply) => Answer::Snapshot(reply),
         Request::CheckIntegrity(reply) => {

@@ -7,12 +7,16 @@ use super::blocking;
 use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
 
-/// Every project, by name.
+/// Every project, by name. Waits for the write model to load: not on the main thread.
 #[tauri::command]
-pub fn list_projects(state: State<'_, AppState>) -> Vec<Project> {
-    let mut projects: Vec<Project> = state.engine.with_state(|s| s.projects.values().cloned().collect());
-    projects.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
-    projects
+pub async fn list_projects(state: State<'_, AppState>) -> Result<Vec<Project>, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || {
+        let mut projects: Vec<Project> = engine.with_state(|s| s.projects.values().cloned().collect());
+        projects.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+        Ok(projects)
+    })
+    .await
 }
 
 /// Adds the folder at `path` as a project named after it. The folder must exist.

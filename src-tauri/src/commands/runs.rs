@@ -29,19 +29,24 @@ pub struct WaitingStep {
 /// all would cost the window seconds for nothing.
 const RUNS_LISTED: usize = 20;
 
-/// A thread's newest runs, newest first.
+/// A thread's newest runs, newest first. Waits for the write model to load: not on the main
+/// thread.
 #[tauri::command]
-pub fn thread_runs(state: State<'_, AppState>, thread_id: ThreadId) -> Vec<Run> {
-    state.engine.with_state(|s| {
-        let mut runs: Vec<&Run> = s.runs.values().filter(|r| r.thread_id == thread_id).collect();
-        let newest_first = |a: &&Run, b: &&Run| b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id));
-        if runs.len() > RUNS_LISTED {
-            runs.select_nth_unstable_by(RUNS_LISTED - 1, newest_first);
-            runs.truncate(RUNS_LISTED);
-        }
-        runs.sort_by(newest_first);
-        runs.into_iter().cloned().collect()
+pub async fn thread_runs(state: State<'_, AppState>, thread_id: ThreadId) -> Result<Vec<Run>, IpcError> {
+    let engine = state.engine.clone();
+    blocking(move || {
+        Ok(engine.with_state(|s| {
+            let mut runs: Vec<&Run> = s.runs.values().filter(|r| r.thread_id == thread_id).collect();
+            let newest_first = |a: &&Run, b: &&Run| b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id));
+            if runs.len() > RUNS_LISTED {
+                runs.select_nth_unstable_by(RUNS_LISTED - 1, newest_first);
+                runs.truncate(RUNS_LISTED);
+            }
+            runs.sort_by(newest_first);
+            runs.into_iter().cloned().collect()
+        }))
     })
+    .await
 }
 
 /// The run and the preview of each step waiting for approval. Previews read the project (capped

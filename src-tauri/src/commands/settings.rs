@@ -4,6 +4,8 @@ use coder_agent::Settings;
 use serde::Serialize;
 use tauri::State;
 
+use super::blocking;
+
 use crate::error::IpcError;
 use crate::state::AppState;
 
@@ -22,13 +24,14 @@ pub struct SettingsView {
     pub provider_label: String,
 }
 
-/// The settings as saved. Reading them is a disk read: not on the main thread, and the worker
-/// it runs on tells the runtime it blocks.
+/// The settings as saved. Reading them is a disk read: not on the main thread.
 #[tauri::command]
 pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, IpcError> {
-    let (settings, saved) = tokio::task::block_in_place(|| {
-        (state.settings(), state.data_dir.join(coder_agent::settings::SETTINGS_FILE).exists())
-    });
+    let data_dir = state.data_dir.clone();
+    let (settings, saved) = blocking(move || {
+        Ok((AppState::settings(&data_dir), data_dir.join(coder_agent::settings::SETTINGS_FILE).exists()))
+    })
+    .await?;
     let key_variable = settings.key_variable();
     let key_present = key_variable.and_then(|v| std::env::var(v).ok()).is_some_and(|k| !k.trim().is_empty());
     Ok(SettingsView {
@@ -41,8 +44,9 @@ pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, Ip
 }
 
 /// Saves the settings and switches the agent to them. Writing them is a disk write: not on the
-/// main thread, and the worker it runs on tells the runtime it blocks.
+/// main thread.
 #[tauri::command]
 pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(), IpcError> {
-    tokio::task::block_in_place(|| state.replace_settings(settings))
+    let (data_dir, agent) = (state.data_dir.clone(), state.agent());
+    blocking(move || AppState::replace_settings(&data_dir, &agent, settings)).await
 }

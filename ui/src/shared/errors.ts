@@ -53,6 +53,7 @@ const WORDS: Record<ErrorCode, string> = {
     "The model provider sent Coder to a different address; Coder refused so that your API key stays with the provider. Check the server URL in Settings.",
   // The app itself.
   not_a_folder: "That is not a folder on this computer. Choose an existing project folder.",
+  busy: "A run is still running. Wait for it to finish or cancel it, then try again.",
   open_failed: "That could not be opened.",
   ipc_failed: "Coder's window lost contact with the app. Restart Coder.",
   internal: "Something went wrong inside Coder.",

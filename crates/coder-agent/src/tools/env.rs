@@ -11,7 +11,8 @@
 //!   organisations, endpoints such as `OPENAI_BASE_URL`), or ends in `_API_BASE` (the endpoint
 //!   convention other provider clients follow).
 //!
-//! Names in the allowlist pass whatever they look like; they are compared exactly, as the
+//! Names in the allowlist pass whatever they look like — except a model provider's, which no
+//! allowlist admits: Coder's own keys never reach a command. Names are compared exactly, as the
 //! environment itself is case-sensitive. Everything else passes unchanged, so `PATH`, `HOME`
 //! and the toolchain's variables stay as the person set them.
 
@@ -45,18 +46,26 @@ pub fn is_withheld(name: &OsStr) -> bool {
     let ends = |suffix: &&str| upper.ends_with(suffix) || upper == suffix[1..];
     SECRET_SUFFIXES.iter().any(ends)
         || SECRET_PARTS.iter().any(|part| upper.contains(part))
-        || PROVIDER_PREFIXES.iter().any(|prefix| upper.starts_with(prefix))
+        || is_provider(&upper)
+}
+
+/// Whether an upper-cased name is a model provider's: withheld even when allowed.
+fn is_provider(upper: &str) -> bool {
+    PROVIDER_PREFIXES.iter().any(|prefix| upper.starts_with(prefix))
         || PROVIDER_SUFFIXES.iter().any(|suffix| upper.ends_with(suffix))
 }
 
-/// The variables of `vars` a command may see: those not withheld, and those named in `allow`.
+/// The variables of `vars` a command may see: those not withheld, and those named in `allow`
+/// that are not a model provider's.
 pub fn scrubbed<I>(vars: I, allow: &[String]) -> Vec<(OsString, OsString)>
 where
     I: IntoIterator<Item = (OsString, OsString)>,
 {
-    vars.into_iter()
-        .filter(|(name, _)| !is_withheld(name) || allow.iter().any(|allowed| OsStr::new(allowed) == name))
-        .collect()
+    let allowed = |name: &OsStr| {
+        allow.iter().any(|a| OsStr::new(a) == name)
+            && !is_provider(&name.to_string_lossy().to_ascii_uppercase())
+    };
+    vars.into_iter().filter(|(name, _)| !is_withheld(name) || allowed(name)).collect()
 }
 
 #[cfg(test)]
@@ -128,6 +137,12 @@ mod tests {
             names(&vars, &["NPM_TOKEN", "gh_token"]),
             ["PATH", "NPM_TOKEN", "HOME"],
             "an allowed name passes; the allowlist is case-sensitive like the environment"
+        );
+        let keys = [("OPENAI_API_KEY", "sk"), ("ANTHROPIC_API_KEY", "sk"), ("PATH", "/bin")];
+        assert_eq!(
+            names(&keys, &["OPENAI_API_KEY", "ANTHROPIC_API_KEY"]),
+            ["PATH"],
+            "no allowlist hands Coder's own provider keys to a command"
         );
     }
 

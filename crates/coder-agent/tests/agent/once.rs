@@ -55,7 +55,7 @@ async fn an_approved_command_under_way_at_a_restart_is_not_run_again() {
     let w = w.restart(agent).await;
     let second = ScriptServer::openai([answer(&["Done."])]).unwrap();
     let agent = w.agent(&second);
-    assert_eq!(agent.resume_all(), vec![run], "the open run gets a runner again");
+    assert_eq!(agent.resume_all().unwrap(), vec![run], "the open run gets a runner again");
     let run_now = waiting(&w.engine, run).await;
     let command_tool = run_now.steps[1].tool_use_id().unwrap();
     let tool = w.engine.run_view(run).unwrap().tool_use(command_tool).unwrap().clone();
@@ -99,4 +99,36 @@ async fn new_settings_under_a_waiting_run_keep_one_runner() {
     assert_eq!(first.requests().len(), 1, "the old provider is not asked again");
     assert_eq!(second.requests().len(), 1, "the next model call used the new settings");
     agent.shutdown().await;
+}
+
+/// Without start-up recovery (a read-only store, a store opened without it, a recovery that
+/// failed), a tool use left `Running` may have run already: no runner starts, and the agent says
+/// why instead of running it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_run_is_carried_on_without_start_up_recovery() {
+    let w = World::new().await;
+    let server =
+        ScriptServer::openai([calls(&[("run_command", json!({"command": "echo ran >> count.txt"}))])])
+            .unwrap();
+    let agent = w.agent(&server);
+    let run = agent.send_message(w.thread, "Count").await.unwrap();
+    let step = waiting_step(&waiting(&w.engine, run).await);
+    agent.shutdown().await;
+    drop(agent);
+    let World { project_dir, data_dir, engine, project, thread } = w;
+    engine.close();
+    let config = coder_engine::EngineConfig { recover: false, ..Default::default() };
+    let engine = coder_engine::Engine::open_with(data_dir.path(), config).unwrap();
+    let w = World { project_dir, data_dir, engine, project, thread };
+    let agent = w.agent(&server);
+    let refused = agent.resume_all().expect_err("no runner without recovery");
+    assert_eq!(refused.code(), "recovery_failed", "{refused}");
+    let refused = agent.approve(run, step, Approver::Person).await.expect_err("nor through an approval");
+    assert!(refused.to_string().contains("without start-up recovery"), "{refused}");
+    assert!(w.file("count.txt").is_none(), "nothing ran");
+    assert_eq!(
+        w.engine.with_state(|s| s.runs[&run].status),
+        RunStatus::WaitingForApproval,
+        "nothing recorded"
+    );
 }

@@ -26,7 +26,7 @@ async fn a_run_waiting_for_approval_survives_a_restart_and_continues() {
     );
     let second = ScriptServer::openai([answer(&["Wrote it."])]).unwrap();
     let agent = w.agent(&second);
-    assert_eq!(agent.resume_all(), vec![run], "the waiting run gets a runner again");
+    assert_eq!(agent.resume_all().unwrap(), vec![run], "the waiting run gets a runner again");
     agent.approve(run, step, Approver::Person).await.unwrap();
     let done = finished(&w.engine, run).await;
     assert_eq!(done.status, RunStatus::Success);

@@ -36,20 +36,30 @@ async fn the_api_key_never_reaches_the_store_or_an_export() {
 
 /// A key in Coder's environment (where a desktop session or a shell puts `OPENAI_API_KEY`) is
 /// withheld from the commands the agent runs, so it cannot reach their output, the log, an
-/// export or the model. The variable's name is this test's own, so no other test sees it.
+/// export or the model. The key is given to a child process of this test binary, which runs the
+/// check; this process's environment, read by other tests at the same time, stays as it is.
+#[test]
+fn a_key_in_coders_environment_never_reaches_a_command_or_the_log() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "secrets::a_key_in_the_environment_child", "--ignored", "--nocapture"])
+        .env(VARIABLE, VALUE)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the check failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("1 passed"), "the check ran:\n{text}");
+}
+
+const VARIABLE: &str = "CODER_TEST_AGENT_LEAK_API_KEY";
+const VALUE: &str = "sk-from-the-environment-5d2a";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_in_coders_environment_never_reaches_a_command_or_the_log() {
-    const VARIABLE: &str = "CODER_TEST_AGENT_LEAK_API_KEY";
-    const VALUE: &str = "sk-from-the-environment-5d2a";
-    // Set once, before any command of this test starts; the name is unique to this test.
-    std::env::set_var(VARIABLE, VALUE);
+#[ignore = "run by a_key_in_coders_environment_never_reaches_a_command_or_the_log, with the key set"]
+async fn a_key_in_the_environment_child() {
+    assert_eq!(std::env::var(VARIABLE).as_deref(), Ok(VALUE), "the parent set the key");
     let w = World::new().await;
     let server = ScriptServer::openai([
-        call(
-            "Looking.",
-            "run_command",
-            serde_json::json!({"command": "env; printenv CODER_TEST_AGENT_LEAK_API_KEY"}),
-        ),
+        call("Looking.", "run_command", serde_json::json!({"command": format!("env; printenv {VARIABLE}")})),
         answer(&["Nothing secret here."]),
     ])
     .unwrap();

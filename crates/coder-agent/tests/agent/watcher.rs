@@ -128,3 +128,26 @@ async fn pipes_and_names_the_log_cannot_hold_do_not_stop_the_watcher() {
     let pipe = root.join("pipe");
     std::thread::spawn(move || drop(std::fs::OpenOptions::new().write(true).open(pipe)));
 }
+
+/// A command that runs long enough for the watcher to record its write first: the run's own
+/// record of the same write then adds nothing — no invented change back to the old content, no
+/// second copy of the write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_the_watcher_recorded_first_is_not_recorded_again() {
+    let w = World::new().await;
+    let root = w.project_dir.path().canonicalize().unwrap();
+    let _watcher = ProjectWatcher::start(w.engine.clone(), w.project, root.clone()).unwrap();
+    let write = coder_agent::tools::FileWrite {
+        path: "made.txt".into(),
+        before: None,
+        after: Some(b"made by a command\n".to_vec()),
+    };
+    std::fs::write(root.join("made.txt"), "made by a command\n").unwrap();
+    let seen = changes_reach(&w, 1).await;
+    assert_eq!(seen.len(), 1, "the watcher recorded the write");
+    let stored = coder_agent::changes::record(&w.engine, w.project, None, &[write], &Default::default())
+        .await
+        .unwrap();
+    assert!(stored.is_empty(), "nothing new to record: {stored:?}");
+    assert_eq!(w.engine.project_files(w.project).unwrap().len(), 1, "one change, the real one");
+}

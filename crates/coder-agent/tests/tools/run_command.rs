@@ -336,14 +336,40 @@ async fn child_env(allow: &[&str]) -> String {
     finished(&p, "env").await["stdout"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn secrets_in_coders_environment_do_not_reach_the_command() {
-    // Names unique to this test, so tests running beside it see nothing new.
-    std::env::set_var("CODER_TEST_LEAK_API_KEY", "leaked-key-5f1c");
-    std::env::set_var("CODER_TEST_LEAK_Password_X", "leaked-password-5f1c");
-    std::env::set_var("CODER_TEST_PASSED_TOKEN", "allowed-token-5f1c");
-    std::env::set_var("CODER_TEST_PLAIN_SETTING", "plain-5f1c");
+/// Runs the test `name` of this binary alone, in a child process whose environment has `vars`
+/// added — the way a desktop session hands Coder its environment — without changing the
+/// environment of this process, which other tests read at the same time.
+fn in_child_with_env(name: &str, vars: &[(&str, &str)]) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"])
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{name} failed in its child process:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("1 passed"), "{name} ran in the child process:\n{text}");
+}
 
+#[test]
+fn secrets_in_coders_environment_do_not_reach_the_command() {
+    in_child_with_env(
+        "run_command::secrets_in_the_environment_child",
+        &[
+            ("CODER_TEST_LEAK_API_KEY", "leaked-key-5f1c"),
+            ("CODER_TEST_LEAK_Password_X", "leaked-password-5f1c"),
+            ("CODER_TEST_PASSED_TOKEN", "allowed-token-5f1c"),
+            ("CODER_TEST_PLAIN_SETTING", "plain-5f1c"),
+        ],
+    );
+}
+
+#[tokio::test]
+#[ignore = "run by secrets_in_coders_environment_do_not_reach_the_command, with its environment"]
+async fn secrets_in_the_environment_child() {
     let scrubbed = child_env(&[]).await;
     assert!(!scrubbed.contains("leaked-"), "no secret value reaches the command:\n{scrubbed}");
     assert!(!scrubbed.contains("allowed-token-5f1c"), "a token is withheld unless allowed");

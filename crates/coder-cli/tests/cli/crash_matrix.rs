@@ -255,6 +255,10 @@ fn check_effects(project: &Path, data: &Path, point: u64, acknowledged: u64) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    ignore = "needs the fault-injection feature (make test turns it on)"
+)]
 fn every_tool_effect_happens_at_most_once_whatever_event_the_process_dies_after() {
     let base_url = model_server();
     let mut points = 0;
@@ -273,7 +277,8 @@ fn every_tool_effect_happens_at_most_once_whatever_event_the_process_dies_after(
 
 /// A log whose run had an approved command under way, and whose project always allows commands,
 /// is exported and imported elsewhere: nothing runs because it arrived — not at import, not at
-/// `coder resume` — and the run ends as imported.
+/// `coder resume` — and the run ends as imported. The import records how far it reached in its
+/// own transaction, so there is no moment at which a crash could leave the run to be carried on.
 #[test]
 fn an_imported_log_runs_nothing() {
     use coder_domain::{
@@ -321,7 +326,6 @@ fn an_imported_log_runs_nothing() {
     let target = TempDir::new().unwrap();
     let out = coder(target.path(), &["import", export.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("ended 1 runs"), "the import says what it ended: {}", stderr(&out));
     let base_url = model_server();
     let mut resume = vec!["resume".to_string()];
     resume.extend(agent_args(&base_url));

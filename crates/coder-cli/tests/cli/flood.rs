@@ -28,6 +28,18 @@ fn status_kb(pid: u32, field: &str) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
 }
 
+/// Kills `coder` when the test fails before it ended (its `timeout N yes` ends by itself).
+/// Disarmed once the process is reaped, so a reused pid is never signalled.
+struct KillOnDrop(Option<u32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _already_gone = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_output_flood_keeps_memory_bounded() {
     let seconds: u64 =
@@ -72,6 +84,9 @@ async fn an_output_flood_keeps_memory_bounded() {
         .spawn()
         .unwrap();
     let pid = child.id();
+    // Killed when the test ends, however it ends: nothing it started outlives it.
+    let mut guard = KillOnDrop(Some(pid));
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds + 120);
     // The resident set just before the command is approved: what the process holds idle.
     let idle = Arc::new(Mutex::new(None::<u64>));
     let log = Arc::new(Mutex::new(String::new()));
@@ -93,11 +108,14 @@ async fn an_output_flood_keeps_memory_bounded() {
     };
     let mut peak = 0;
     while child.try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "coder run did not end within {seconds} s + 2 min");
         if let Some(hwm) = status_kb(pid, "VmHWM") {
             peak = peak.max(hwm);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Reaped by `try_wait`: its pid may be reused from here on.
+    guard.0 = None;
     tokio::task::spawn_blocking(move || reader.join().unwrap()).await.unwrap();
     let status = child.wait().unwrap();
     let log = log.lock().unwrap().clone();
