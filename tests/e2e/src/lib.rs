@@ -7,11 +7,13 @@
 //!   restart on the same data; waits that poll and fail with what the page showed.
 //! - `model`: `ScriptedModel`, the scripted OpenAI-compatible server, and turn helpers.
 //! - `ui`: every selector and UI action, in one place.
+//! - `a11y`: axe-core's WCAG AA rules, run in the window.
 //! - `display`, `driver`, `process_group`, `paths`: the processes and files behind `App`.
 //!
 //! The tests live in `tests/app/`. They need the app built (`cd ui && npm run build`, then
 //! `cargo build -p coder-desktop`), `Xvfb`, `WebKitWebDriver` and `tauri-driver`.
 
+pub mod a11y;
 pub mod app;
 pub mod bench;
 pub mod display;

@@ -30,6 +30,11 @@ pub fn button(label: &str) -> By {
 // ---- the sidebar --------------------------------------------------------------------------
 
 /// The sidebar: projects and threads, search, settings.
+/// A label whose text is `text` (spaces normalized): clicking it sets its control.
+pub fn label(text: &str) -> By {
+    By::xpath(format!("//label[normalize-space(.)={}]", xpath_literal(text)))
+}
+
 pub fn sidebar() -> By {
     By::css("aside[aria-label='Sidebar']")
 }

@@ -124,9 +124,9 @@ describe("cache prices", () => {
     const read = input("$ per million cache-read tokens");
     const write = input("$ per million cache-write tokens");
     expect(read.value).toBe("");
-    expect(read.placeholder).toBe("Default: 10% of the input price");
+    expect(read.placeholder).toBe("10% of input price");
     expect(write.value).toBe("");
-    expect(write.placeholder).toBe("Default: 125% of the input price");
+    expect(write.placeholder).toBe("125% of input price");
   });
 
   it("save a typed price and null for a cleared one, leaving the other prices alone", () => {

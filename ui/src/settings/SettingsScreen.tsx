@@ -23,8 +23,8 @@ const PRICES: [PriceKey, string][] = [
 /** The prompt cache's prices, each optional: unset, it is this share of the input price (the
  * backend's `DEFAULT_CACHE_READ_SHARE` and `DEFAULT_CACHE_WRITE_SHARE`). */
 const CACHE_PRICES: [CachePriceKey, string, string][] = [
-  ["cache_read_per_million", "$ per million cache-read tokens", "Default: 10% of the input price"],
-  ["cache_write_per_million", "$ per million cache-write tokens", "Default: 125% of the input price"],
+  ["cache_read_per_million", "$ per million cache-read tokens", "10% of input price"],
+  ["cache_write_per_million", "$ per million cache-write tokens", "125% of input price"],
 ];
 
 /** An optional price as typed: empty (or not a number) is unset, otherwise at least 0. */

@@ -143,14 +143,19 @@ pub(super) fn decide(
                 .ok_or_else(|| DomainError::not_found(EntityKind::Message, message_id))?;
             let tool_name = check_label("tool name", tool_name, limits::NAME_CHARS)?;
             check_size("tool input", json_len(input), limits::TOOL_INPUT_BYTES)?;
-            vec![DomainEvent::ToolUseStarted {
+            let mut events = vec![DomainEvent::ToolUseStarted {
                 tool_use_id: *tool_use_id,
                 run_id: *run_id,
                 message_id: message.id,
                 tool_name,
                 input: input.clone(),
                 timestamp,
-            }]
+            }];
+            // Its step was rejected (or ended) before the tool use was recorded: it never runs.
+            if run.step_for_tool(*tool_use_id).is_some_and(|step| step.status.is_final()) {
+                events.push(DomainEvent::ToolUseCancelled { tool_use_id: *tool_use_id, timestamp });
+            }
+            events
         }
         C::ReportToolProgress { tool_use_id, progress, status_message } => {
             let tool = tool_use(state, *tool_use_id)?;

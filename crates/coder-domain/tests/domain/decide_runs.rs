@@ -403,6 +403,52 @@ fn interrupt_run_ends_a_tool_call_whose_tool_use_was_never_recorded() {
 }
 
 #[test]
+fn a_tool_use_recorded_after_its_step_was_rejected_is_cancelled_with_it() {
+    let w = World::new();
+    let mut s = w.scenario();
+    let (step, tool_use_id) = (StepId::new(), ToolUseId::new());
+    s.run(Command::StartStep {
+        run_id: w.run,
+        step_id: step,
+        step_type: StepType::ToolCall {
+            tool_use_id,
+            tool_name: "run_command".into(),
+            gate: ApprovalGate::NeedsApproval,
+        },
+        description: "Run".into(),
+    });
+    // The person rejects the step in the moment before its tool use is recorded.
+    s.run(Command::RejectStep { run_id: w.run, step_id: step, by: Approver::Person, reason: None });
+    let input = serde_json::json!({"command": "true"});
+    s.when(Command::StartToolUse {
+        tool_use_id,
+        run_id: w.run,
+        message_id: w.reply,
+        tool_name: "run_command".into(),
+        input: input.clone(),
+    })
+    .then_expect_events(&[
+        DomainEvent::ToolUseStarted {
+            tool_use_id,
+            run_id: w.run,
+            message_id: w.reply,
+            tool_name: "run_command".into(),
+            input: input.clone(),
+            timestamp: now(),
+        },
+        DomainEvent::ToolUseCancelled { tool_use_id, timestamp: now() },
+    ]);
+    s.run(Command::StartToolUse {
+        tool_use_id,
+        run_id: w.run,
+        message_id: w.reply,
+        tool_name: "run_command".into(),
+        input,
+    });
+    assert_eq!(s.state.tool_uses[&tool_use_id].status, ToolStatus::Cancelled, "a rejected call never runs");
+}
+
+#[test]
 fn add_artifact() {
     let w = World::new();
     let s = w.scenario();

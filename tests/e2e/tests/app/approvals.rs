@@ -140,3 +140,30 @@ fn an_approval_waiting_at_a_restart_can_still_be_given() {
     let sent = model.requests();
     assert_eq!(sent.len(), 2, "after the approval the run went on to ask the model again");
 }
+
+/// Every screen of the approval flow — the chat with its tool card, the run panel with the
+/// change waiting, the Files tab with its diff, the timeline — passes axe-core's WCAG 2 A and AA
+/// rules, in the light theme and in the dark one.
+#[test]
+fn the_approval_flow_passes_wcag_aa_in_both_themes() {
+    for dark in [false, true] {
+        let model = writer();
+        let (name, value) = coder_e2e::a11y::DARK_THEME;
+        let builder = App::builder().model(&model);
+        let app = if dark { builder.env(name, value).start() } else { builder.start() };
+        let theme = if dark { "dark" } else { "light" };
+        assert_eq!(coder_e2e::a11y::is_dark(&app), dark, "the window shows the {theme} theme");
+        let readme = write_waiting(&app);
+        coder_e2e::a11y::assert_wcag_aa(&app, &format!("the chat with a waiting tool card ({theme})"));
+        app.click(&ui::button("Review and approve"));
+        app.find(&ui::approval());
+        coder_e2e::a11y::assert_wcag_aa(&app, &format!("the run panel with a waiting change ({theme})"));
+        app.click(&ui::approve());
+        wait_file(&app, &readme, CHANGED, "the approved write reaches the disk");
+        ui::wait_messages(&app, &[("You", ASK), ("Coder", SAY), ("Coder", DONE)]);
+        show_change(&app);
+        coder_e2e::a11y::assert_wcag_aa(&app, &format!("the Files tab with a diff ({theme})"));
+        ui::open_tab(&app, "Timeline");
+        coder_e2e::a11y::assert_wcag_aa(&app, &format!("the timeline ({theme})"));
+    }
+}

@@ -4,6 +4,7 @@
 mod approvals;
 mod long_thread;
 mod projects;
+mod settings;
 mod sidebar;
 mod smoke;
 mod support;
