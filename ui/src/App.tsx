@@ -84,14 +84,16 @@ export function App({ backend }: { backend: Backend }) {
     [backend, select, loadThreads, report],
   );
 
+  // The project a new thread goes into when none is named: the open thread's.
+  const currentProject = threads.find((t) => t.id === selected)?.project_id ?? null;
+
   // Keyboard: Ctrl+N new thread, Ctrl+K search, Ctrl+, settings, Alt+1/2/3 the side panels.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const mod = e.ctrlKey || e.metaKey;
       if (mod && e.key.toLowerCase() === "n") {
         e.preventDefault();
-        const project = threads.find((t) => t.id === selected)?.project_id ?? null;
-        void newThread(project);
+        void newThread(currentProject);
       } else if (mod && e.key.toLowerCase() === "k") {
         e.preventDefault();
         search.current?.focus();
@@ -105,7 +107,7 @@ export function App({ backend }: { backend: Backend }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [threads, selected, newThread]);
+  }, [currentProject, newThread]);
 
   const reviewRun = useCallback((run: string) => {
     setRunId(run);
@@ -135,7 +137,7 @@ export function App({ backend }: { backend: Backend }) {
         onQuery={setQuery}
         onArchived={setArchived}
         onSelect={select}
-        onNewThread={(p) => void newThread(p)}
+        onNewThread={(p) => void newThread(p === undefined ? currentProject : p)}
         onRename={(id, title) => backend.renameThread(id, title).then(loadThreads, report)}
         onArchive={(id, a) => backend.setArchived(id, a).then(loadThreads, report)}
         onAddProject={() => setDialog("project")}

@@ -165,7 +165,7 @@ async fn drive_until_done(ctx: &RunContext) -> Result<(), RunError> {
                     return finish(ctx, RunStatus::Failed, Some(&reason)).await;
                 }
                 turns += 1;
-                if model_turn(ctx).await? {
+                if model_turn(ctx, turns).await? {
                     return Ok(());
                 }
             }
@@ -173,8 +173,9 @@ async fn drive_until_done(ctx: &RunContext) -> Result<(), RunError> {
     }
 }
 
-/// One model call. Returns true when the run ended (answer complete, fault or cancellation).
-async fn model_turn(ctx: &RunContext) -> Result<bool, RunError> {
+/// One model call, the run's `turn`th. Returns true when the run ended (answer complete, fault
+/// or cancellation).
+async fn model_turn(ctx: &RunContext, turn: u32) -> Result<bool, RunError> {
     let engine = &ctx.shared.engine;
     let config = ctx.shared.config();
     let thread_id = ctx.thread()?;
@@ -191,7 +192,7 @@ async fn model_turn(ctx: &RunContext) -> Result<bool, RunError> {
         run_id: ctx.run_id,
         step_id,
         step_type: StepType::ModelCall,
-        description: format!("Ask {}", config.provider.label()),
+        description: step_name(turn, &config.settings.model, &config.provider.label()),
     })
     .await?;
     let message_id = MessageId::new();
@@ -314,6 +315,15 @@ fn gate(ctx: &RunContext, thread_id: ThreadId, tool: &str) -> ApprovalGate {
             ApprovalGate::PreApproved { policy: format!("always allow {tool} in this project") }
         }
         _ => ApprovalGate::NeedsApproval,
+    }
+}
+
+/// What the run panel calls a model call: its number in the run and the model, the provider's
+/// whole label only when no model is named (the demo).
+fn step_name(turn: u32, model: &str, provider: &str) -> String {
+    match model.trim() {
+        "" => format!("Model call {turn} · {provider}"),
+        model => format!("Model call {turn} · {model}"),
     }
 }
 
@@ -562,4 +572,29 @@ fn cut(text: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_call_is_named_by_its_number_and_model() {
+        assert_eq!(
+            step_name(2, "llama3.2", "OpenAI-compatible (llama3.2 at http://x)"),
+            "Model call 2 · llama3.2"
+        );
+        assert_eq!(
+            step_name(1, " ", "Demo (scripted, no model)"),
+            "Model call 1 · Demo (scripted, no model)"
+        );
+    }
+
+    #[test]
+    fn a_reason_is_cut_at_a_character_boundary_with_its_lines() {
+        let reason = "first line\nsecond ééééé";
+        assert_eq!(cut(reason, 100), reason, "short text is kept whole, line breaks too");
+        let short = cut(reason, 20);
+        assert!(short.len() <= 20 && short.ends_with('…') && short.starts_with("first line\n"), "{short:?}");
+    }
 }

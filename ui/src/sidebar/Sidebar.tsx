@@ -13,7 +13,8 @@ export interface SidebarProps {
   onQuery: (query: string) => void;
   onArchived: (archived: boolean) => void;
   onSelect: (threadId: string) => void;
-  onNewThread: (projectId: string | null) => void;
+  /** A new thread in this project; without one, in the open thread's project (like Ctrl+N). */
+  onNewThread: (projectId?: string) => void;
   onRename: (threadId: string, title: string) => void;
   onArchive: (threadId: string, archived: boolean) => void;
   onAddProject: () => void;
@@ -61,7 +62,7 @@ export const Sidebar = forwardRef<HTMLInputElement, SidebarProps>(function Sideb
         <button
           type="button"
           className="primary"
-          onClick={() => props.onNewThread(null)}
+          onClick={() => props.onNewThread()}
           title="New thread (Ctrl+N)"
         >
           New thread
@@ -84,7 +85,7 @@ export const Sidebar = forwardRef<HTMLInputElement, SidebarProps>(function Sideb
                     className="quiet"
                     aria-label={`New thread in ${group.name}`}
                     title={`New thread in ${group.name}`}
-                    onClick={() => props.onNewThread(group.id)}
+                    onClick={() => props.onNewThread(group.id ?? undefined)}
                   >
                     +
                   </button>

@@ -40,6 +40,13 @@ fn a_project_added_through_the_dialog_shows_with_its_new_thread_open() {
     );
     app.find(&ui::button("New thread in inventory"));
 
+    // "New thread" opens a thread in the project of the open thread, as Ctrl+N does.
+    app.click(&ui::new_thread_button());
+    app.wait_for("a second thread in the project", |s| {
+        let rows = s.find(&ui::project("inventory"))?.find_all(&ui::thread_row("New thread"))?;
+        Ok((rows.len() == 2).then_some(()))
+    });
+
     // The open thread belongs to the project: its Files tab is the project's, not the
     // "no project folder" note.
     ui::open_tab(&app, "Files");
