@@ -8,6 +8,7 @@
 mod agent;
 pub mod changes;
 pub mod conversation;
+pub mod keys;
 pub mod preview;
 pub mod provider;
 mod runner;
@@ -18,6 +19,7 @@ pub mod tree;
 pub mod watcher;
 
 pub use agent::{Agent, AgentError, LiveEvent};
+pub use keys::{KeyError, KeyStatus, KeyedProvider};
 pub use runner::META_REASON;
 pub use settings::{Prices, ProviderKind, Settings, SettingsError};
 pub use watcher::ProjectWatcher;

@@ -1,6 +1,6 @@
 //! Agent settings: which provider, where, which model, and what it costs. They live in
 //! `settings.json` in the data directory, never in the event log; API keys are not stored here
-//! at all (they come from the environment or the OS keyring). The file is still private to its
+//! at all (they come from the environment or the OS keyring, see `keys`). The file is still private to its
 //! owner (mode 0600 on Unix), since a base URL may carry a password.
 //!
 //! Compatibility: every field added after the first release has a serde default, so a
@@ -12,6 +12,7 @@ use std::path::Path;
 use coder_domain::Cost;
 use serde::{Deserialize, Serialize};
 
+use crate::keys::{self, KeyedProvider};
 use crate::provider::Usage;
 
 /// Reading or writing `settings.json` failed.
@@ -201,42 +202,45 @@ impl Settings {
         std::fs::rename(&tmp, &path).map_err(io)
     }
 
-    /// The environment variable holding this provider's API key.
-    pub fn key_variable(&self) -> Option<&'static str> {
+    /// The provider whose API key these settings need; `None` for the demo.
+    pub fn keyed_provider(&self) -> Option<KeyedProvider> {
         match self.provider {
-            ProviderKind::Openai => Some("OPENAI_API_KEY"),
-            ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY"),
+            ProviderKind::Openai => Some(KeyedProvider::Openai),
+            ProviderKind::Anthropic => Some(KeyedProvider::Anthropic),
             ProviderKind::Demo => None,
         }
     }
+
+    /// The environment variable holding this provider's API key (it wins over the keyring).
+    pub fn key_variable(&self) -> Option<&'static str> {
+        self.keyed_provider().map(KeyedProvider::variable)
+    }
 }
 
-/// The provider these settings describe, with its API key from the environment.
+/// The provider these settings describe. Its API key is not read here but before each model
+/// call (`keys::resolve`: the environment variable, then the OS keyring), so a key saved,
+/// changed or deleted takes effect at the next call. The key is held only for that request.
 pub fn provider(
     settings: &Settings,
 ) -> Result<std::sync::Arc<dyn crate::provider::Provider>, crate::provider::ProviderError> {
     use crate::provider::{
-        AnthropicConfig, AnthropicProvider, OpenAiConfig, OpenAiProvider, ProviderError, ScriptedProvider,
+        AnthropicConfig, AnthropicProvider, KeyLookup, OpenAiConfig, OpenAiProvider, ScriptedProvider,
     };
-    let key =
-        settings.key_variable().and_then(|var| std::env::var(var).ok()).filter(|k| !k.trim().is_empty());
+    let lookup = |provider: KeyedProvider| KeyLookup::new(move || keys::resolve(provider));
     Ok(match settings.provider {
         ProviderKind::Demo => std::sync::Arc::new(ScriptedProvider::demo()),
         ProviderKind::Openai => {
             let mut config = OpenAiConfig::new(&settings.base_url, &settings.model);
-            config.api_key = key;
             config.allow_insecure_http = settings.allow_insecure_http;
-            std::sync::Arc::new(OpenAiProvider::new(config)?)
+            std::sync::Arc::new(OpenAiProvider::with_key_lookup(config, lookup(KeyedProvider::Openai))?)
         }
         ProviderKind::Anthropic => {
-            let key =
-                key.ok_or_else(|| ProviderError::Config("set ANTHROPIC_API_KEY to use Anthropic".into()))?;
-            let mut config = AnthropicConfig::new(&settings.model, &key);
+            let mut config = AnthropicConfig::new(&settings.model, "");
             config.allow_insecure_http = settings.allow_insecure_http;
             if !settings.base_url.is_empty() {
                 config.base_url.clone_from(&settings.base_url);
             }
-            std::sync::Arc::new(AnthropicProvider::new(config)?)
+            std::sync::Arc::new(AnthropicProvider::with_key_lookup(config, lookup(KeyedProvider::Anthropic))?)
         }
     })
 }

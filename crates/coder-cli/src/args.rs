@@ -88,6 +88,12 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         work_dir: Option<PathBuf>,
     },
+    /// API keys in the system keyring (Secret Service, Keychain, Credential Manager). A
+    /// provider's environment variable, when set, wins over the keyring.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
     /// Append a synthetic conversation workload, printing `acked <sequence>` as each event is durable.
     Stress {
         #[arg(long, default_value_t = 10_000)]
@@ -120,4 +126,22 @@ pub enum ProviderArg {
     Anthropic,
     /// The scripted offline demo.
     Demo,
+}
+
+/// What `coder key` does.
+#[derive(Subcommand)]
+pub enum KeyAction {
+    /// Save PROVIDER's API key in the keyring, read as one line from standard input.
+    Set { provider: KeyProviderArg },
+    /// Delete PROVIDER's API key from the keyring.
+    Delete { provider: KeyProviderArg },
+    /// Where each provider's key comes from: the environment, the keyring, or nowhere.
+    Status,
+}
+
+/// A provider that takes an API key.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KeyProviderArg {
+    Openai,
+    Anthropic,
 }

@@ -1,6 +1,6 @@
 //! `coder`: headless use of Coder's store — inspect threads, export and import the log, verify
-//! it, and stress or benchmark the append path. Every failure is a message and a non-zero exit,
-//! never a panic.
+//! it, stress or benchmark the append path — and API keys in the system keyring. Every failure
+//! is a message and a non-zero exit, never a panic.
 
 // Printing to standard output is what this binary is for.
 #![allow(clippy::print_stdout)]
@@ -11,6 +11,7 @@ mod bench;
 mod changes;
 mod crash_point;
 mod inspect;
+mod keys;
 mod open;
 mod progress;
 mod providers;
@@ -47,6 +48,10 @@ fn main() -> ExitCode {
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
     let cli = Cli::parse();
+    // Keys live in the keyring, not the data directory, so they need none.
+    if let Command::Key { action } = &cli.command {
+        return finish(keys::run(action, cli.json));
+    }
     let data_dir = match cli.data_dir.clone().or_else(coder_engine::default_data_dir) {
         Some(dir) => dir,
         None => {
@@ -77,7 +82,13 @@ fn main() -> ExitCode {
         Command::Bench { scale, work_dir } => bench::run(&data_dir, cli.json, *scale, work_dir.as_deref()),
         Command::Diff { run } => changes::diff(&data_dir, run),
         Command::Revert { run, force } => changes::revert(&data_dir, run, *force),
+        Command::Key { action } => keys::run(action, cli.json),
     };
+    finish(result)
+}
+
+/// The exit code for a command's result, printing the failure's message.
+fn finish(result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

@@ -25,10 +25,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::http::{self, Emitter, KeyUse, Timeouts};
+use super::key::KeyLookup;
 use super::limits::{self, MAX_TOOL_CALLS};
 use super::{
     ModelEvent, ModelMessage, ModelRequest, ModelStream, Provider, ProviderError, StopReason, ToolCall, Usage,
 };
+use crate::keys::KeyedProvider;
 
 /// The API version this provider speaks.
 const API_VERSION: &str = "2023-06-01";
@@ -78,7 +80,15 @@ impl fmt::Debug for AnthropicConfig {
 pub struct AnthropicProvider {
     config: AnthropicConfig,
     client: reqwest::Client,
-    api_key: reqwest::header::HeaderValue,
+    key: Key,
+}
+
+/// Where the `x-api-key` header comes from.
+#[derive(Clone)]
+enum Key {
+    Fixed(reqwest::header::HeaderValue),
+    /// Asked before each request; a request without a key is not sent.
+    Lookup(KeyLookup),
 }
 
 impl AnthropicProvider {
@@ -95,7 +105,18 @@ impl AnthropicProvider {
             ProviderError::Config("the Anthropic API key has characters a key cannot have".into())
         })?;
         api_key.set_sensitive(true);
-        Ok(Self { config, client, api_key })
+        Ok(Self { config, client, key: Key::Fixed(api_key) })
+    }
+
+    /// A provider whose key is looked up before each request (`keys::resolve`: the environment,
+    /// then the keyring) rather than fixed; `config.api_key` is ignored. A request for which
+    /// none is found fails with a `Config` error that says how to set one. Fails as `new` does
+    /// for the base URL; the key's way to it is checked as for a fixed key.
+    pub fn with_key_lookup(config: AnthropicConfig, lookup: KeyLookup) -> Result<Self, ProviderError> {
+        let keys = KeyUse { has_key: true, allow_insecure_http: config.allow_insecure_http };
+        let client = http::client(&config.base_url, config.timeouts, keys)?;
+        let config = AnthropicConfig { api_key: String::new(), ..config };
+        Ok(Self { config, client, key: Key::Lookup(lookup) })
     }
 }
 
@@ -117,19 +138,48 @@ impl Provider for AnthropicProvider {
         let post = self
             .client
             .post(messages_url(&self.config.base_url))
-            .header("x-api-key", self.api_key.clone())
             .header("anthropic-version", API_VERSION)
             .json(&body);
         let idle = self.config.timeouts.idle;
         tracing::debug!(base_url = %super::display_url(&self.config.base_url), model, "requesting a message");
+        let key = self.key.clone();
         let task = tokio::spawn(async move {
             let out = Emitter(tx);
-            if let Err(error) = run(post, idle, &out).await {
+            let result = match header_value(&key).await {
+                Ok(value) => run(post.header("x-api-key", value), idle, &out).await,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = result {
                 out.error(error).await;
             }
         });
         ModelStream::new(rx, task)
     }
+}
+
+/// The `x-api-key` value for the next request, marked sensitive; a `Config` error saying how to
+/// set a key when there is none or it cannot be read.
+async fn header_value(key: &Key) -> Result<reqwest::header::HeaderValue, ProviderError> {
+    let lookup = match key {
+        Key::Fixed(value) => return Ok(value.clone()),
+        Key::Lookup(lookup) => lookup,
+    };
+    let provider = KeyedProvider::Anthropic;
+    let key = match lookup.current().await {
+        Ok(Some(key)) => key,
+        Ok(None) => {
+            return Err(ProviderError::Config(format!(
+                "no API key: `coder key set {provider}` or set {}",
+                provider.variable()
+            )))
+        }
+        Err(error) => return Err(ProviderError::Config(format!("no API key: {error}"))),
+    };
+    let mut value = reqwest::header::HeaderValue::from_str(key.trim()).map_err(|_| {
+        ProviderError::Config("the Anthropic API key has characters a key cannot have".into())
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 async fn run(

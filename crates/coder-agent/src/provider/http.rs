@@ -70,8 +70,8 @@ pub(crate) fn client(
         return Err(ProviderError::Config(format!("the base URL {shown:?} is not http or https")));
     }
     let has_secret = keys.has_key || !url.username().is_empty() || url.password().is_some();
-    if has_secret && url.scheme() == "http" && !is_loopback(&url) && !keys.allow_insecure_http {
-        return Err(ProviderError::InsecureHttp { host: url.host_str().unwrap_or_default().to_owned() });
+    if has_secret {
+        refuse_insecure_key(&url, keys.allow_insecure_http)?;
     }
     let mut builder = reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
@@ -82,6 +82,24 @@ pub(crate) fn client(
     builder
         .build()
         .map_err(|e| ProviderError::Config(format!("cannot set up the HTTP client: {}", chain(&e))))
+}
+
+/// `InsecureHttp` when a secret for `url` would go over plain HTTP to a host that is not
+/// loopback and the person has not allowed that (Settings' `allow_insecure_http`).
+fn refuse_insecure_key(url: &reqwest::Url, allow_insecure_http: bool) -> Result<(), ProviderError> {
+    if url.scheme() == "http" && !is_loopback(url) && !allow_insecure_http {
+        return Err(ProviderError::InsecureHttp { host: url.host_str().unwrap_or_default().to_owned() });
+    }
+    Ok(())
+}
+
+/// Checks, before a key found at request time is attached, that it may go to `base_url`: the
+/// same rule `client` applies to a key known when the provider is built.
+pub(crate) fn check_key_transport(base_url: &str, allow_insecure_http: bool) -> Result<(), ProviderError> {
+    let url = reqwest::Url::parse(base_url).map_err(|e| {
+        ProviderError::Config(format!("the base URL {:?} is not valid: {e}", super::display_url(base_url)))
+    })?;
+    refuse_insecure_key(&url, allow_insecure_http)
 }
 
 /// Follows a redirect only to the origin the request was sent to; refuses any other with

@@ -13,7 +13,8 @@
 //!   for trying the app without a model.
 //!
 //! A request's `model` wins over the configured one; an empty `model` uses the configured one.
-//! API keys live only in the provider configs, whose `Debug` redacts them; they are sent in
+//! API keys live only in the provider configs, whose `Debug` redacts them, or are looked up
+//! before each request (`KeyLookup`: the environment, then the OS keyring); they are sent in
 //! headers marked sensitive and appear in no label, log line or error message. A key never
 //! follows a redirect to another origin, and goes over plain `http://` only to a loopback host
 //! unless the person allowed it (`InsecureHttp`). A user name or password inside a base URL is
@@ -24,6 +25,7 @@
 
 mod anthropic;
 mod http;
+mod key;
 pub mod limits;
 mod openai;
 #[cfg(test)]
@@ -33,6 +35,7 @@ mod sse;
 
 pub use anthropic::{AnthropicConfig, AnthropicProvider};
 pub use http::Timeouts;
+pub use key::{KeyLookup, KeyLookupFn};
 pub use openai::{OpenAiConfig, OpenAiProvider};
 pub use scripted::{text_deltas, ScriptedProvider, ScriptedTurn, DEMO_LABEL};
 

@@ -28,6 +28,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::http::{self, Emitter, KeyUse, Timeouts};
+use super::key::KeyLookup;
 use super::limits::{self, MAX_TOOL_CALLS};
 use super::{
     ModelEvent, ModelMessage, ModelRequest, ModelStream, Provider, ProviderError, StopReason, ToolCall, Usage,
@@ -80,6 +81,8 @@ impl fmt::Debug for OpenAiConfig {
 pub struct OpenAiProvider {
     config: OpenAiConfig,
     client: reqwest::Client,
+    /// When set, the key is asked of it before each request and `config.api_key` is `None`.
+    lookup: Option<KeyLookup>,
 }
 
 impl OpenAiProvider {
@@ -89,7 +92,18 @@ impl OpenAiProvider {
         let has_key = config.api_key.as_deref().is_some_and(|key| !key.trim().is_empty());
         let keys = KeyUse { has_key, allow_insecure_http: config.allow_insecure_http };
         let client = http::client(&config.base_url, config.timeouts, keys)?;
-        Ok(Self { config, client })
+        Ok(Self { config, client, lookup: None })
+    }
+
+    /// A provider whose key is looked up before each request (`keys::resolve`: the environment,
+    /// then the keyring) rather than fixed; `config.api_key` is ignored. Without a key the
+    /// request goes out without one (local servers need none). A key found for a plain
+    /// `http://` base URL on another host is refused per request with `InsecureHttp`, as a
+    /// fixed one is refused here.
+    pub fn with_key_lookup(config: OpenAiConfig, lookup: KeyLookup) -> Result<Self, ProviderError> {
+        let mut provider = Self::new(OpenAiConfig { api_key: None, ..config })?;
+        provider.lookup = Some(lookup);
+        Ok(provider)
     }
 }
 
@@ -119,13 +133,45 @@ impl Provider for OpenAiProvider {
             model,
             "requesting a chat completion"
         );
+        let lookup = self.lookup.clone();
+        let base_url = self.config.base_url.clone();
+        let allow_insecure_http = self.config.allow_insecure_http;
         let task = tokio::spawn(async move {
             let out = Emitter(tx);
-            if let Err(error) = run(post, idle, &out).await {
+            let result = match lookup {
+                Some(lookup) => match authorize(post, &lookup, &base_url, allow_insecure_http).await {
+                    Ok(post) => run(post, idle, &out).await,
+                    Err(error) => Err(error),
+                },
+                None => run(post, idle, &out).await,
+            };
+            if let Err(error) = result {
                 out.error(error).await;
             }
         });
         ModelStream::new(rx, task)
+    }
+}
+
+/// `post` with the key the lookup finds now, if any. A keyring that cannot be read is no
+/// error here, since many OpenAI-compatible servers need no key; the reason is logged (it
+/// never holds a key) and a server that wants one answers 401.
+async fn authorize(
+    post: reqwest::RequestBuilder,
+    lookup: &KeyLookup,
+    base_url: &str,
+    allow_insecure_http: bool,
+) -> Result<reqwest::RequestBuilder, ProviderError> {
+    match lookup.current().await {
+        Ok(Some(key)) => {
+            http::check_key_transport(base_url, allow_insecure_http)?;
+            Ok(post.bearer_auth(key))
+        }
+        Ok(None) => Ok(post),
+        Err(error) => {
+            tracing::debug!(reason = %error, "no API key from the keyring; asking without one");
+            Ok(post)
+        }
     }
 }
 

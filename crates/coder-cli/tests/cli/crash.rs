@@ -3,7 +3,7 @@
 //! sequence, pass `verify`, and take new appends.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,7 +36,7 @@ fn every_acknowledged_event_survives_sigkill() {
     let mut rng = Rng(seed);
     let mut all_acked = 0usize;
     for round in 0..KILLS {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_coder"))
+        let mut child = crate::coder_command()
             .arg("--data-dir")
             .arg(dir.path())
             .args(["stress", "--events", "100000000", "--producers", "4"])

@@ -149,7 +149,7 @@ fn one_point(base_url: &str, point: u64) -> Outcome {
     run.extend(agent_args(base_url));
     run.push("Read, edit, count and write".into());
     let first = within(
-        Command::new(env!("CARGO_BIN_EXE_coder"))
+        crate::coder_command()
             .arg("--data-dir")
             .arg(data.path())
             .args(&run)
@@ -165,10 +165,8 @@ fn one_point(base_url: &str, point: u64) -> Outcome {
     let acknowledged = point.min(last_sequence(data.path()));
     let mut resume = vec!["resume".to_string()];
     resume.extend(agent_args(base_url));
-    let resumed = within(
-        Command::new(env!("CARGO_BIN_EXE_coder")).arg("--data-dir").arg(data.path()).args(&resume),
-        RESUME_DEADLINE,
-    );
+    let resumed =
+        within(crate::coder_command().arg("--data-dir").arg(data.path()).args(&resume), RESUME_DEADLINE);
     assert!(
         resumed.status.success(),
         "point {point}: coder resume ends every run well: {}",

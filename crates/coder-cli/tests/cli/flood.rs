@@ -62,7 +62,7 @@ async fn an_output_flood_keeps_memory_bounded() {
         ]),
     ])
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_coder"))
+    let mut child = crate::coder_command()
         .arg("--data-dir")
         .arg(data.path())
         .args(["run", "--project"])
