@@ -31,6 +31,7 @@ fn export_roots(cfg: &Config) -> Result<(), ExportError> {
     coder_engine::ViewChange::export_all(cfg)?;
     coder_agent::LiveEvent::export_all(cfg)?;
     coder_agent::Settings::export_all(cfg)?;
+    coder_agent::KeyStatus::export_all(cfg)?;
     coder_engine::TimelineEntry::export_all(cfg)?;
     crate::commands::chat::ChatPage::export_all(cfg)?;
     crate::commands::runs::RunPanel::export_all(cfg)?;

@@ -68,6 +68,17 @@ pub enum ErrorCode {
     ProviderInsecureHttp,
     /// The provider redirected to another address, where the API key must not follow.
     ProviderRedirected,
+    // API keys in the system keyring (`coder_agent::keys::KeyError`).
+    /// No keyring service answers; the message names the environment variable to set instead.
+    KeyringUnavailable,
+    /// The keyring answered but refused access, typically because it is locked.
+    KeyringRefused,
+    /// The text given as an API key cannot be one (empty, too long, not visible ASCII).
+    KeyInvalid,
+    /// The keyring holds something for the provider that is not a usable key.
+    KeyUnusable,
+    /// A provider name that has no API key (only `openai` and `anthropic` do).
+    ProviderUnknown,
     // The shell itself.
     /// Refused because something is still running. Nothing sends it since settings apply under
     /// a running run; kept because a code, once given, is never taken back.
@@ -149,6 +160,12 @@ impl From<coder_agent::SettingsError> for IpcError {
     }
 }
 
+impl From<coder_agent::KeyError> for IpcError {
+    fn from(e: coder_agent::KeyError) -> Self {
+        Self::coded(e.code(), e)
+    }
+}
+
 impl From<coder_agent::provider::ProviderError> for IpcError {
     fn from(e: coder_agent::provider::ProviderError) -> Self {
         Self::new(provider_code(&e), e.to_string())
@@ -176,7 +193,7 @@ fn provider_code(e: &coder_agent::provider::ProviderError) -> ErrorCode {
 mod tests {
     use coder_agent::changes::ChangeError;
     use coder_agent::provider::ProviderError;
-    use coder_agent::{AgentError, SettingsError};
+    use coder_agent::{AgentError, KeyError, KeyedProvider, SettingsError};
     use coder_domain::{ContentHash, DomainError, RunId, StreamId, ThreadId};
     use coder_engine::{DispatchError, EngineError, QueryError};
     use coder_store::{AppendError, DecodeError, OpenError, ReadError};
@@ -252,6 +269,15 @@ mod tests {
         for e in [
             SettingsError::Invalid { path: "a".into(), reason: "x".into() },
             SettingsError::Io { path: "a".into(), source: std::io::ErrorKind::Other.into() },
+        ] {
+            add(format!("{e:?}"), e.code());
+        }
+        for e in [
+            KeyError::Unavailable { variable: "OPENAI_API_KEY", reason: "x".into() },
+            KeyError::Refused { variable: "OPENAI_API_KEY", reason: "x".into() },
+            KeyError::Invalid { reason: "x".into() },
+            KeyError::Unusable { provider: KeyedProvider::Openai },
+            KeyError::UnknownProvider { name: "x".into() },
         ] {
             add(format!("{e:?}"), e.code());
         }

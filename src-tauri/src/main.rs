@@ -103,6 +103,8 @@ fn main() {
             commands::timeline::thread_timeline,
             commands::settings::get_settings,
             commands::settings::save_settings,
+            commands::settings::set_api_key,
+            commands::settings::delete_api_key,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .unwrap_or_else(|e| {

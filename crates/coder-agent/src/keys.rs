@@ -44,6 +44,7 @@ const PLATFORM_STORE: &str = "system keyring";
 
 /// A provider that needs an API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyedProvider {
     Openai,
@@ -154,6 +155,7 @@ fn platform_reason(error: &keyring::Error) -> String {
 
 /// Where a provider's key comes from now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum KeySource {
     /// The environment variable is set; it wins over the keyring.
@@ -164,6 +166,7 @@ pub enum KeySource {
 
 /// What the keyring holds for a provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", content = "reason", rename_all = "snake_case")]
 pub enum KeyringState {
     Holds,
@@ -175,6 +178,7 @@ pub enum KeyringState {
 
 /// A provider's key, as `coder key status` and Settings show it: never the key itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KeyStatus {
     pub provider: KeyedProvider,
     pub variable: &'static str,

@@ -8,6 +8,8 @@ import type {
   ChatPage,
   FileChangeRecord,
   IpcError,
+  KeyedProvider,
+  KeyStatus,
   Project,
   Run,
   RunPanel,
@@ -58,6 +60,10 @@ export interface Backend {
 
   getSettings(): Promise<SettingsView>;
   saveSettings(settings: Settings): Promise<void>;
+  /** Saves `key` in the system keyring as `provider`'s API key; answers the key's new status. */
+  setApiKey(provider: KeyedProvider, key: string): Promise<KeyStatus>;
+  /** Deletes `provider`'s API key from the system keyring; answers the key's new status. */
+  deleteApiKey(provider: KeyedProvider): Promise<KeyStatus>;
   openLog(): Promise<void>;
   openLink(url: string): Promise<void>;
 
@@ -162,6 +168,8 @@ export const tauriBackend: Backend = {
 
   getSettings: () => call("get_settings"),
   saveSettings: (settings) => call("save_settings", { settings }),
+  setApiKey: (provider, key) => call("set_api_key", { provider, key }),
+  deleteApiKey: (provider) => call("delete_api_key", { provider }),
   openLog: () => call("open_log"),
   openLink: (url) => call("open_link", { url }),
 

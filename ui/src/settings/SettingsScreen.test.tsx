@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
 import { fakeBackend } from "../backend/fake";
-import type { Project, Settings, SettingsView } from "../shared/types";
+import type { KeyStatus, Project, Settings, SettingsView } from "../shared/types";
 import { SettingsScreen } from "./SettingsScreen";
 
 beforeAll(() => {
@@ -45,12 +45,29 @@ function openaiSettings(patch: Partial<Settings> = {}): Settings {
   };
 }
 
-function viewOf(settings: Settings): SettingsView {
+function keyStatus(patch: Partial<KeyStatus> = {}): KeyStatus {
+  return {
+    provider: "openai",
+    variable: "OPENAI_API_KEY",
+    source: "missing",
+    keyring: { state: "empty" },
+    ...patch,
+  };
+}
+
+const ANTHROPIC_KEY: KeyStatus = {
+  provider: "anthropic",
+  variable: "ANTHROPIC_API_KEY",
+  source: "missing",
+  keyring: { state: "empty" },
+};
+
+function viewOf(settings: Settings, openaiKey: KeyStatus = keyStatus()): SettingsView {
   return {
     settings,
     first_start: false,
     key_variable: "OPENAI_API_KEY",
-    key_present: true,
+    keys: [openaiKey, ANTHROPIC_KEY],
     provider_label: "x",
   };
 }
@@ -290,5 +307,102 @@ describe("saving", () => {
     save();
     const alert = await screen.findByRole("alert");
     expect(alert.textContent).toMatch(/Use an https:\/\/ address, or allow plain http:\/\/ in Settings\.$/);
+  });
+});
+
+describe("API key", () => {
+  function renderKey(openaiKey: KeyStatus, commands: Parameters<typeof fakeBackend>[0] = {}) {
+    render(
+      <SettingsScreen
+        backend={fakeBackend(commands)}
+        view={viewOf(openaiSettings(), openaiKey)}
+        projects={[]}
+        currentProjectId={null}
+        onSaved={() => {}}
+        onClose={() => {}}
+      />,
+    );
+    return input("API key");
+  }
+
+  function button(name: string): HTMLButtonElement {
+    return screen.getByRole<HTMLButtonElement>("button", { name });
+  }
+
+  /** The text the key field is described by: its status. */
+  function statusOf(field: HTMLInputElement): string {
+    return document.getElementById(field.getAttribute("aria-describedby") ?? "")?.textContent ?? "";
+  }
+
+  it("is a labelled password field described by where the key comes from", () => {
+    const field = renderKey(keyStatus({ source: "environment", keyring: { state: "holds" } }));
+    expect(field.type, "a key is never shown on screen").toBe("password");
+    expect(statusOf(field)).toMatch(/From OPENAI_API_KEY — the environment wins/);
+    expect(statusOf(field)).toMatch(/also stored in the system keyring/);
+  });
+
+  it("says when no key is set, and offers no delete then", () => {
+    const field = renderKey(keyStatus());
+    expect(statusOf(field)).toMatch(/Not set/);
+    expect(button("Delete key").disabled, "there is nothing in the keyring to delete").toBe(true);
+    expect(button("Save key").disabled, "nothing typed yet").toBe(true);
+  });
+
+  it("saves the typed key with set_api_key, clears the field and shows the new status", async () => {
+    const setApiKey = vi.fn(async () => keyStatus({ source: "keyring", keyring: { state: "holds" } }));
+    const field = renderKey(keyStatus(), { setApiKey });
+    fireEvent.change(field, { target: { value: "sk-test-123" } });
+    fireEvent.click(button("Save key"));
+    expect(setApiKey).toHaveBeenCalledWith("openai", "sk-test-123");
+    expect(field.value, "the key is not kept on screen").toBe("");
+    await vi.waitFor(() => expect(statusOf(field)).toMatch(/Stored in the system keyring/));
+    expect(document.body.textContent, "the key is never shown back").not.toContain("sk-test-123");
+  });
+
+  it("saves on Enter without saving the whole settings form", async () => {
+    const setApiKey = vi.fn(async () => keyStatus({ source: "keyring", keyring: { state: "holds" } }));
+    const saveSettings = vi.fn(async () => {});
+    const field = renderKey(keyStatus(), { setApiKey, saveSettings });
+    fireEvent.change(field, { target: { value: "sk-test-123" } });
+    fireEvent.keyDown(field, { key: "Enter" });
+    expect(setApiKey).toHaveBeenCalledWith("openai", "sk-test-123");
+    await vi.waitFor(() => expect(statusOf(field)).toMatch(/Stored in the system keyring/));
+    expect(saveSettings).not.toHaveBeenCalled();
+  });
+
+  it("deletes the stored key with delete_api_key", async () => {
+    const deleteApiKey = vi.fn(async () => keyStatus());
+    const field = renderKey(keyStatus({ source: "keyring", keyring: { state: "holds" } }), { deleteApiKey });
+    expect(statusOf(field)).toMatch(/Stored in the system keyring/);
+    fireEvent.click(button("Delete key"));
+    expect(deleteApiKey).toHaveBeenCalledWith("openai");
+    await vi.waitFor(() => expect(statusOf(field)).toMatch(/Not set/));
+  });
+
+  it("shows why the keyring is unavailable and which variable to set, with the field disabled", () => {
+    const field = renderKey(
+      keyStatus({
+        keyring: { state: "unavailable", reason: "no keyring service is running: no session bus" },
+      }),
+    );
+    expect(field.disabled, "nothing could be saved").toBe(true);
+    expect(statusOf(field)).toMatch(/Keyring unavailable: no keyring service is running: no session bus/);
+    expect(statusOf(field)).toMatch(/Set OPENAI_API_KEY instead/);
+  });
+
+  it("shows a refusal in words", async () => {
+    const setApiKey = vi.fn(() =>
+      Promise.reject({ code: "keyring_refused", message: "the keyring refused access" }),
+    );
+    const field = renderKey(keyStatus(), { setApiKey });
+    fireEvent.change(field, { target: { value: "sk-test-123" } });
+    fireEvent.click(button("Save key"));
+    expect((await screen.findByRole("alert")).textContent).toMatch(/Unlock it/);
+  });
+
+  it("follows the provider chosen, before it is saved", () => {
+    renderKey(keyStatus({ source: "environment" }));
+    fireEvent.click(input("Anthropic"));
+    expect(statusOf(input("API key"))).toMatch(/Not set/);
   });
 });

@@ -3,7 +3,8 @@ import { useId, useRef, useState } from "react";
 import type { Backend } from "../backend";
 import { Dialog } from "../shared/Dialog";
 import { describe } from "../shared/errors";
-import type { IpcError, Prices, Project, Settings, SettingsView } from "../shared/types";
+import type { IpcError, KeyStatus, Prices, Project, Settings, SettingsView } from "../shared/types";
+import { ApiKeyField } from "./ApiKeyField";
 import { CommandEnvField } from "./CommandEnvField";
 import { formatNames, parseNames, withDrafts } from "./envNames";
 
@@ -101,6 +102,9 @@ export function SettingsScreen({
   const envText = (path: string) => envDrafts[path] ?? formatNames(settings.command_env_allow[path] ?? []);
   const keyVariable =
     choice === "anthropic" ? "ANTHROPIC_API_KEY" : choice === "openai" ? "OPENAI_API_KEY" : null;
+  // Each provider's key as the backend last reported it; updated by saving or deleting one.
+  const [keys, setKeys] = useState<readonly KeyStatus[]>(view.keys);
+  const keyStatus = keys.find((k) => k.variable === keyVariable);
 
   const save = () => {
     // A line with words that are not names is not saved: show it, with its error, and go there.
@@ -191,13 +195,14 @@ export function SettingsScreen({
                 </label>
               ))}
             </div>
-            {keyVariable && (
-              <p className="note">
-                The API key is read from the environment variable <code>{keyVariable}</code> when Coder
-                starts; it is never written to disk by Coder.
-                {view.key_variable === keyVariable &&
-                  (view.key_present ? " It is set." : " It is not set now.")}
-              </p>
+            {keyStatus && (
+              <ApiKeyField
+                backend={backend}
+                status={keyStatus}
+                onStatus={(status) =>
+                  setKeys((ks) => ks.map((k) => (k.provider === status.provider ? status : k)))
+                }
+              />
             )}
             {keyVariable && (
               <div>

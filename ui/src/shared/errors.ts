@@ -51,6 +51,14 @@ const WORDS: Record<ErrorCode, string> = {
     "The provider's address starts with http:// and is on another computer, so your API key would travel unencrypted. Use an https:// address, or allow plain http:// in Settings.",
   provider_redirected:
     "The model provider sent Coder to a different address; Coder refused so that your API key stays with the provider. Check the server URL in Settings.",
+  // API keys in the system keyring.
+  keyring_unavailable:
+    "No system keyring is available, so the key cannot be saved. Set the provider's API key environment variable instead.",
+  keyring_refused: "The system keyring refused access. Unlock it and try again.",
+  key_invalid:
+    "That is not a valid API key: it must be visible characters only, without spaces, and not empty.",
+  key_unusable: "The keyring holds something for this provider that is not a usable key. Save the key again.",
+  provider_unknown: "That provider has no API key.",
   // The app itself.
   not_a_folder: "That is not a folder on this computer. Choose an existing project folder.",
   busy: "A run is still running. Wait for it to finish or cancel it, then try again.",
