@@ -28,6 +28,28 @@ const CACHE_PRICES: [CachePriceKey, string, string][] = [
   ["cache_write_per_million", "$ per million cache-write tokens", "125% of input price"],
 ];
 
+/** One price in $ per million tokens, as a labelled number field. */
+function PriceField(props: {
+  label: string;
+  value: number | string;
+  placeholder?: string;
+  onChange: (typed: string) => void;
+}) {
+  return (
+    <label className="field">
+      {props.label}
+      <input
+        type="number"
+        min={0}
+        step="0.01"
+        placeholder={props.placeholder}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+    </label>
+  );
+}
+
 /** An optional price as typed: empty (or not a number) is unset, otherwise at least 0. */
 function optionalPrice(typed: string): number | null {
   const price = Number(typed);
@@ -168,31 +190,23 @@ export function SettingsScreen({
             </label>
             <div className="row">
               {PRICES.map(([key, label]) => (
-                <label key={key} className="field">
-                  {label}
-                  <input
-                    type="number"
-                    min={0}
-                    step="0.01"
-                    value={settings.prices[key]}
-                    onChange={(e) => setPrices({ [key]: Number(e.target.value) || 0 })}
-                  />
-                </label>
+                <PriceField
+                  key={key}
+                  label={label}
+                  value={settings.prices[key]}
+                  onChange={(typed) => setPrices({ [key]: Number(typed) || 0 })}
+                />
               ))}
             </div>
             <div className="row">
               {CACHE_PRICES.map(([key, label, placeholder]) => (
-                <label key={key} className="field">
-                  {label}
-                  <input
-                    type="number"
-                    min={0}
-                    step="0.01"
-                    placeholder={placeholder}
-                    value={settings.prices[key] ?? ""}
-                    onChange={(e) => setPrices({ [key]: optionalPrice(e.target.value) })}
-                  />
-                </label>
+                <PriceField
+                  key={key}
+                  label={label}
+                  placeholder={placeholder}
+                  value={settings.prices[key] ?? ""}
+                  onChange={(typed) => setPrices({ [key]: optionalPrice(typed) })}
+                />
               ))}
             </div>
             {keyStatus && (
