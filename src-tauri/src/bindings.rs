@@ -32,10 +32,15 @@ fn export_roots(cfg: &Config) -> Result<(), ExportError> {
     coder_agent::LiveEvent::export_all(cfg)?;
     coder_agent::Settings::export_all(cfg)?;
     coder_agent::KeyStatus::export_all(cfg)?;
+    coder_agent::attachments::AttachRequest::export_all(cfg)?;
+    coder_agent::attachments::StoredImage::export_all(cfg)?;
     coder_engine::TimelineEntry::export_all(cfg)?;
     crate::commands::chat::ChatPage::export_all(cfg)?;
     crate::commands::runs::RunPanel::export_all(cfg)?;
+    crate::commands::runs::ToolDetail::export_all(cfg)?;
     crate::commands::settings::SettingsView::export_all(cfg)?;
+    coder_agent::rules::ListedRule::export_all(cfg)?;
+    coder_agent::rules::Suggestion::export_all(cfg)?;
     crate::stream::StreamBatch::export_all(cfg)?;
     Ok(())
 }

@@ -68,6 +68,8 @@ pub enum ErrorCode {
     ProviderInsecureHttp,
     /// The provider redirected to another address, where the API key must not follow.
     ProviderRedirected,
+    /// The model refused a request because it carried an image it cannot read.
+    ProviderImagesUnsupported,
     // API keys in the system keyring (`coder_agent::keys::KeyError`).
     /// No keyring service answers; the message names the environment variable to set instead.
     KeyringUnavailable,
@@ -79,6 +81,17 @@ pub enum ErrorCode {
     KeyUnusable,
     /// A provider name that has no API key (only `openai` and `anthropic` do).
     ProviderUnknown,
+    // Permission rules (`coder_agent::rules::RuleError`, `RuleEditError`).
+    /// A rule was given without a pattern.
+    RulePatternEmpty,
+    /// A rule's pattern cannot be read: a bad glob, a chain, `!` on a command…
+    RulePatternInvalid,
+    /// A rule names a tool Coder does not have.
+    RuleToolUnknown,
+    /// The rule is there already.
+    RuleExists,
+    /// The rule to remove is not there.
+    RuleNotFound,
     // The shell itself.
     /// Refused because something is still running. Nothing sends it since settings apply under
     /// a running run; kept because a code, once given, is never taken back.
@@ -148,6 +161,18 @@ impl From<coder_agent::AgentError> for IpcError {
     }
 }
 
+impl From<coder_agent::projects::ProjectError> for IpcError {
+    fn from(e: coder_agent::projects::ProjectError) -> Self {
+        Self::coded(e.code(), e)
+    }
+}
+
+impl From<coder_agent::rules::RuleEditError> for IpcError {
+    fn from(e: coder_agent::rules::RuleEditError) -> Self {
+        Self::coded(e.code(), e)
+    }
+}
+
 impl From<coder_agent::changes::ChangeError> for IpcError {
     fn from(e: coder_agent::changes::ChangeError) -> Self {
         Self::coded(e.code(), e)
@@ -185,6 +210,7 @@ fn provider_code(e: &coder_agent::provider::ProviderError) -> ErrorCode {
         P::TooLarge(_) => ErrorCode::ProviderTooLarge,
         P::InsecureHttp { .. } => ErrorCode::ProviderInsecureHttp,
         P::Redirected(_) => ErrorCode::ProviderRedirected,
+        P::ImagesUnsupported { .. } => ErrorCode::ProviderImagesUnsupported,
         _ => ErrorCode::Internal,
     }
 }
@@ -193,6 +219,7 @@ fn provider_code(e: &coder_agent::provider::ProviderError) -> ErrorCode {
 mod tests {
     use coder_agent::changes::ChangeError;
     use coder_agent::provider::ProviderError;
+    use coder_agent::rules::{RuleEditError, RuleError, Scope};
     use coder_agent::{AgentError, KeyError, KeyedProvider, SettingsError};
     use coder_domain::{ContentHash, DomainError, RunId, StreamId, ThreadId};
     use coder_engine::{DispatchError, EngineError, QueryError};
@@ -273,6 +300,27 @@ mod tests {
             add(format!("{e:?}"), e.code());
         }
         for e in [
+            RuleError::EmptyPattern,
+            RuleError::BadPattern { pattern: "x".into(), reason: "x".into() },
+            RuleError::TooLong,
+            RuleError::UnknownTool { name: "x".into(), known: "y".into() },
+        ] {
+            add(format!("{e:?}"), e.code());
+        }
+        let rule = coder_domain::PermissionRule {
+            effect: coder_domain::RuleEffect::Allow,
+            tool: "run_command".into(),
+            pattern: "ls".into(),
+        };
+        for e in [
+            RuleEditError::Exists { scope: Scope::Project, rule: rule.clone() },
+            RuleEditError::Missing { scope: Scope::Global, rule },
+            RuleEditError::TooMany { scope: Scope::Project },
+            RuleEditError::NoProject("x".into()),
+        ] {
+            add(format!("{e:?}"), e.code());
+        }
+        for e in [
             KeyError::Unavailable { variable: "OPENAI_API_KEY", reason: "x".into() },
             KeyError::Refused { variable: "OPENAI_API_KEY", reason: "x".into() },
             KeyError::Invalid { reason: "x".into() },
@@ -330,6 +378,7 @@ mod tests {
             ProviderError::TooLarge("x".into()),
             ProviderError::InsecureHttp { host: "example.com".into() },
             ProviderError::Redirected("x".into()),
+            ProviderError::ImagesUnsupported { detail: "no vision".into() },
         ] {
             assert_ne!(provider_code(&e), ErrorCode::Internal, "{e:?} needs a code of its own");
         }

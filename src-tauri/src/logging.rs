@@ -5,6 +5,13 @@
 //! Logs may name projects, files and errors from providers, so the log file is readable by its
 //! owner only (mode 0600, also for a file an earlier version created wider) and its folder is
 //! created 0700.
+//!
+//! Why this is written here rather than taken from the ecosystem: `tracing-appender` rotates by
+//! time only (minutely to daily), so a log that must stay under a size would still need this
+//! check; `tauri-plugin-log` rotates by size but logs through the `log` facade and `fern`, while
+//! Coder's crates (shared with the CLI) log through `tracing` with structured fields. Neither
+//! creates the file private to its owner nor narrows one that is wider, which this log needs.
+//! What is left here is one size check at start and one rename.
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};

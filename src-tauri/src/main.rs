@@ -3,8 +3,9 @@
 //! reach the window as events (`events`) and streamed text over one channel per open thread
 //! (`stream`). The UI is the React app in `ui/`, embedded in the binary.
 //!
-//! One instance owns a data directory (`instance`); the window's size and position are kept
-//! (`window_state`); logs go to a file in the data directory (`logging`).
+//! One instance owns a data directory (`instance`); the window's size and place are kept by
+//! tauri-plugin-window-state (`window_state_plugin`), the open thread by `ui_state`; logs go to a
+//! file in the data directory (`logging`).
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
@@ -18,11 +19,11 @@ mod instance;
 mod logging;
 mod state;
 mod stream;
-mod window_state;
+mod ui_state;
 
 use std::path::Path;
 
-use tauri::{Manager, RunEvent, WindowEvent};
+use tauri::{Manager, RunEvent};
 
 /// The window the app opens (`tauri.conf.json`).
 const MAIN_WINDOW: &str = "main";
@@ -50,6 +51,7 @@ fn main() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(window_state_plugin(&data_dir))
         .plugin(navigation_guard())
         .manage(stream::Streams::default())
         .manage(commands::chat::PastView::default())
@@ -58,7 +60,6 @@ fn main() {
             events::forward(app.handle(), &state);
             app.manage(state);
             if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-                window_state::restore(&window, &setup_dir);
                 window.show()?;
                 #[cfg(unix)]
                 if let Some(listener) = listener {
@@ -75,6 +76,8 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::app::open_log,
             commands::app::open_link,
+            commands::app::last_open_thread,
+            commands::app::remember_open_thread,
             commands::projects::list_projects,
             commands::projects::add_project,
             commands::threads::list_threads,
@@ -85,7 +88,11 @@ fn main() {
             commands::chat::chat_page,
             commands::chat::chat_page_at,
             commands::chat::send_message,
+            commands::chat::project_files,
+            commands::chat::attach_image,
+            commands::chat::image_data,
             commands::chat::delete_message,
+            commands::chat::summarize_thread,
             commands::chat::open_stream,
             commands::chat::close_stream,
             commands::runs::thread_runs,
@@ -93,8 +100,10 @@ fn main() {
             commands::runs::approve_step,
             commands::runs::reject_step,
             commands::runs::cancel_run,
+            commands::runs::continue_run,
             commands::runs::cancel_tool,
             commands::runs::tool_output,
+            commands::runs::tool_detail,
             commands::files::project_changes,
             commands::files::run_changes,
             commands::files::file_diff,
@@ -105,6 +114,11 @@ fn main() {
             commands::settings::save_settings,
             commands::settings::set_api_key,
             commands::settings::delete_api_key,
+            commands::rules::list_rules,
+            commands::rules::add_rule,
+            commands::rules::remove_rule,
+            commands::rules::rule_suggestion,
+            commands::rules::always_allow_step,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .unwrap_or_else(|e| {
@@ -115,28 +129,29 @@ fn main() {
     app.run(move |handle, event| on_event(handle, event, &data_dir));
 }
 
-/// Remembers the window as it moves and when it closes; on exit, stops the agent's runners (runs waiting for
-/// approval stay waiting) and closes the store cleanly.
+/// On exit, stops the agent's runners (runs waiting for approval stay waiting) and closes the
+/// store cleanly.
 fn on_event(app: &tauri::AppHandle, event: RunEvent, data_dir: &Path) {
-    match event {
-        RunEvent::WindowEvent { label, event, .. } if label == MAIN_WINDOW => {
-            let Some(window) = app.get_webview_window(MAIN_WINDOW) else { return };
-            match event {
-                WindowEvent::CloseRequested { .. } => window_state::save(&window, data_dir),
-                WindowEvent::Moved(_) | WindowEvent::Resized(_) => window_state::save_soon(&window, data_dir),
-                _ => {}
-            }
+    if let RunEvent::Exit = event {
+        if let Some(state) = app.try_state::<state::AppState>() {
+            tauri::async_runtime::block_on(state.agent().shutdown());
         }
-        RunEvent::Exit => {
-            if let Some(state) = app.try_state::<state::AppState>() {
-                tauri::async_runtime::block_on(state.agent().shutdown());
-            }
-            #[cfg(unix)]
-            instance::release(data_dir);
-            tracing::info!("Coder stopped");
-        }
-        _ => {}
+        #[cfg(unix)]
+        instance::release(data_dir);
+        tracing::info!("Coder stopped");
     }
+}
+
+/// The window's size, place and maximized state, put back at the next start. The plugin keeps
+/// its file in the app's config folder, one for every data directory; Coder keeps one per data
+/// directory (a second profile, each test) by naming an absolute file, which the plugin's
+/// `Path::join` onto its folder takes as it is.
+fn window_state_plugin<R: tauri::Runtime>(data_dir: &Path) -> tauri::plugin::TauriPlugin<R> {
+    use tauri_plugin_window_state::StateFlags;
+    tauri_plugin_window_state::Builder::new()
+        .with_state_flags(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED)
+        .with_filename(data_dir.join("window-state.json").to_string_lossy())
+        .build()
 }
 
 /// Keeps the window on the app's own page: any navigation elsewhere (a link the UI did not

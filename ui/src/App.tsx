@@ -69,6 +69,25 @@ export function App({ backend }: { backend: Backend }) {
     };
   }, [backend, loadThreads, loadProjects]);
 
+  // The thread that was open when the app last closed opens again, unless one was chosen first.
+  useEffect(() => {
+    let cancelled = false;
+    backend.lastOpenThread().then(
+      (id) => {
+        if (!cancelled && id) setSelected((current) => current ?? id);
+      },
+      () => {},
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [backend]);
+
+  // Whatever is open now is what the next start opens.
+  useEffect(() => {
+    if (selected) backend.rememberOpenThread(selected).catch(() => {});
+  }, [backend, selected]);
+
   const select = useCallback((threadId: string) => {
     setSelected(threadId);
     setRunId(null);

@@ -9,17 +9,22 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
-use coder_domain::{Approver, Command, MessageId, RunId, RunStatus, StepId, ThreadId, ToolUseId};
+use coder_domain::{
+    Approver, Attachment, Command, ContentHash, MessageId, RunId, RunStatus, StepId, ThreadId, ToolUseId,
+};
 use coder_engine::{DispatchContext, DispatchError, Engine};
 use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::attachments::{self, AttachError, AttachRequest, ImageBlobs, StoredImage};
 use crate::provider::Provider;
 use crate::runner::{self, RunContext};
 use crate::settings::Settings;
 use crate::tools::ToolSet;
+
+mod summarize;
 
 /// What happens live, before (or instead of) being stored: every streamed token, every output
 /// line of a running command.
@@ -43,9 +48,18 @@ pub enum AgentError {
     ProjectFolder(String, String),
     #[error("the run {0} has ended ({1:?}); there is nothing to resume")]
     RunEnded(RunId, RunStatus),
+    /// Only a run stopped at its turn limit, and the thread's newest, can be continued.
+    #[error("the run {0} did not stop at its turn limit, or the thread went on since; there is nothing to continue")]
+    NotContinuable(RunId),
     /// No runner may start: what was under way when Coder stopped has not been ended.
     #[error("runs cannot be carried on: {0}")]
     NotRecovered(String),
+    /// A summary by hand cannot be made; the message says why.
+    #[error(transparent)]
+    Compact(#[from] crate::context::CompactError),
+    /// A file or image cannot be attached; nothing was recorded.
+    #[error(transparent)]
+    Attachment(#[from] AttachError),
 }
 
 impl AgentError {
@@ -54,8 +68,10 @@ impl AgentError {
             Self::Dispatch(e) => e.code(),
             Self::UnknownRun(_) => "not_found",
             Self::ProjectFolder(..) => "project_folder",
-            Self::RunEnded(..) => "illegal_transition",
+            Self::RunEnded(..) | Self::NotContinuable(_) => "illegal_transition",
             Self::NotRecovered(_) => "recovery_failed",
+            Self::Compact(e) => e.code(),
+            Self::Attachment(e) => e.code(),
         }
     }
 }
@@ -115,8 +131,11 @@ impl std::fmt::Debug for Agent {
 }
 
 impl Agent {
+    /// The provider is wrapped so that the images a conversation carries get their bytes from
+    /// the engine's blob table before each request (`attachments::ImageBlobs`).
     pub fn new(engine: Engine, provider: Arc<dyn Provider>, settings: Settings) -> Self {
         let (live, _) = broadcast::channel(4096);
+        let provider = ImageBlobs::wrap(provider, engine.store().clone());
         Self {
             shared: Arc::new(Shared {
                 runners: engine.extension::<Runners>(),
@@ -140,6 +159,7 @@ impl Agent {
     /// Replaces the provider and settings. Runs that are under way keep their runner and use
     /// the new ones from their next model call on; nothing is started or run twice.
     pub fn reconfigure(&self, provider: Arc<dyn Provider>, settings: Settings) {
+        let provider = ImageBlobs::wrap(provider, self.shared.engine.store().clone());
         *self.shared.config.write().unwrap_or_else(|e| e.into_inner()) =
             Arc::new(Config { provider, settings });
     }
@@ -152,15 +172,26 @@ impl Agent {
     /// Records the person's message and starts a run answering it. Must be called inside a
     /// Tokio runtime; the run goes on in the background.
     pub async fn send_message(&self, thread_id: ThreadId, text: &str) -> Result<RunId, AgentError> {
+        self.send_message_with(thread_id, text, Vec::new()).await
+    }
+
+    /// `send_message` with files and images attached. Files are read now, from the thread's
+    /// project; images must have been stored (`store_image`) and are stored again with the
+    /// message's events, in the same write. Any attachment that cannot be made refuses the
+    /// whole message, and nothing is recorded.
+    pub async fn send_message_with(
+        &self,
+        thread_id: ThreadId,
+        text: &str,
+        attach: Vec<AttachRequest>,
+    ) -> Result<RunId, AgentError> {
         self.shared.engine.recovered().map_err(AgentError::NotRecovered)?;
+        let (attachments, blobs) = self.attachments(thread_id, attach).await?;
         let correlation = Uuid::now_v7();
-        let ctx = DispatchContext { correlation_id: Some(correlation), ..Default::default() };
+        let ctx = DispatchContext { correlation_id: Some(correlation), blobs, ..Default::default() };
         let message_id = MessageId::new();
-        let stored = self
-            .shared
-            .engine
-            .dispatch_with(Command::SendMessage { thread_id, message_id, content: text.to_string() }, ctx)
-            .await?;
+        let command = Command::SendMessage { thread_id, message_id, content: text.to_string(), attachments };
+        let stored = self.shared.engine.dispatch_with(command, ctx).await?;
         let cause = stored.last().map(|e| e.event_id);
         let run_id = RunId::new();
         let ctx =
@@ -169,6 +200,129 @@ impl Agent {
         self.shared.engine.dispatch_with(Command::StartRun { run_id, thread_id, agent_name }, ctx).await?;
         self.spawn(run_id, correlation)?;
         Ok(run_id)
+    }
+
+    /// The attachments `attach` asks for, and the image bytes to store with them.
+    async fn attachments(
+        &self,
+        thread_id: ThreadId,
+        attach: Vec<AttachRequest>,
+    ) -> Result<(Vec<Attachment>, Vec<Vec<u8>>), AgentError> {
+        if attach.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let root = if attach.iter().any(|a| matches!(a, AttachRequest::File { .. })) {
+            Some(self.project_root(thread_id)?.ok_or(AttachError::NoProject)?)
+        } else {
+            None
+        };
+        let store = self.shared.engine.store().clone();
+        let read = move || -> Result<_, AttachError> {
+            let mut attachments = Vec::with_capacity(attach.len());
+            let mut blobs = Vec::new();
+            for request in attach {
+                match request {
+                    AttachRequest::File { path } => {
+                        let root = root.as_deref().ok_or(AttachError::NoProject)?;
+                        attachments.push(attachments::read_file(root, &path)?);
+                    }
+                    AttachRequest::Image { blob, name } => {
+                        let bytes = store
+                            .blob(blob)
+                            .map_err(|e| AttachError::Store(e.to_string()))?
+                            .ok_or(AttachError::ImageMissing)?;
+                        let mime_type = attachments::check_image(&bytes)?.to_owned();
+                        let size = bytes.len() as u64;
+                        attachments.push(Attachment::Image { blob, mime_type, bytes: size, name });
+                        blobs.push(bytes);
+                    }
+                }
+            }
+            Ok((attachments, blobs))
+        };
+        let read = tokio::task::spawn_blocking(read)
+            .await
+            .map_err(|e| AttachError::Io { path: String::new(), reason: e.to_string() })?;
+        Ok(read?)
+    }
+
+    /// Stores an image to be attached to a message: PNG, JPEG or WebP by its first bytes, at
+    /// most `limits::IMAGE_BYTES`. Storing the same image twice stores it once.
+    pub async fn store_image(&self, bytes: Vec<u8>) -> Result<StoredImage, AgentError> {
+        let mime_type = attachments::check_image(&bytes)?.to_owned();
+        let size = bytes.len() as u64;
+        let hashes = self
+            .shared
+            .engine
+            .store()
+            .put_blobs(vec![bytes])
+            .await
+            .map_err(|e| AttachError::Store(e.to_string()))?;
+        let blob = hashes.into_iter().next().ok_or_else(|| AttachError::Store("no hash came back".into()))?;
+        Ok(StoredImage { blob, mime_type, bytes: size })
+    }
+
+    /// A stored image's bytes and type, for a thumbnail. Only bytes that are a PNG, JPEG or
+    /// WebP image come back, whatever the blob holds, so nothing else is ever shown as one.
+    pub fn image(&self, blob: ContentHash) -> Result<(Vec<u8>, &'static str), AgentError> {
+        let bytes = self
+            .shared
+            .engine
+            .store()
+            .blob(blob)
+            .map_err(|e| AttachError::Store(e.to_string()))?
+            .ok_or(AttachError::ImageMissing)?;
+        let mime_type = attachments::image_type(&bytes).ok_or(AttachError::NotAnImage)?;
+        Ok((bytes, mime_type))
+    }
+
+    /// The files of the thread's project that match `query`, for the `@` list: best first, at
+    /// most `attachments::LIST_LIMIT`; `None` when the thread belongs to no project.
+    pub async fn project_files(
+        &self,
+        thread_id: ThreadId,
+        query: String,
+    ) -> Result<Option<Vec<String>>, AgentError> {
+        let Some(root) = self.project_root(thread_id)? else {
+            return Ok(None);
+        };
+        let files = tokio::task::spawn_blocking(move || {
+            attachments::project_files(&root, &query, attachments::LIST_LIMIT)
+        })
+        .await
+        .map_err(|e| AttachError::Io { path: String::new(), reason: e.to_string() })?;
+        Ok(Some(files))
+    }
+
+    /// Goes on from a run that stopped at its turn limit with the model still working: a new run
+    /// in the same thread, which sends the model the thread as it stands. Refused for any other
+    /// run, and when the thread has a newer run (someone went on already).
+    pub async fn continue_run(&self, run_id: RunId) -> Result<RunId, AgentError> {
+        self.shared.engine.recovered().map_err(AgentError::NotRecovered)?;
+        let view = self.shared.engine.run_view(run_id).map_err(|_| AgentError::UnknownRun(run_id))?;
+        let run = view.run.as_ref().ok_or(AgentError::UnknownRun(run_id))?;
+        if !view.stopped_at_turn_limit {
+            return Err(AgentError::NotContinuable(run_id));
+        }
+        let thread_id = run.thread_id;
+        let newer = self.shared.engine.with_state(|s| {
+            s.runs
+                .values()
+                .any(|r| r.thread_id == thread_id && r.id != run_id && r.started_at >= run.started_at)
+        });
+        if newer {
+            return Err(AgentError::NotContinuable(run_id));
+        }
+        let correlation = Uuid::now_v7();
+        let ctx = DispatchContext { correlation_id: Some(correlation), ..Default::default() };
+        let new_run = RunId::new();
+        let agent_name = "coder".to_string();
+        self.shared
+            .engine
+            .dispatch_with(Command::StartRun { run_id: new_run, thread_id, agent_name }, ctx)
+            .await?;
+        self.spawn(new_run, correlation)?;
+        Ok(new_run)
     }
 
     /// Approves a step that waits, and makes sure a runner carries the run on.
@@ -269,17 +423,18 @@ impl Agent {
         }
     }
 
-    /// The project root a thread's runs work in.
+    /// The project root a thread's runs work in; `None` for a thread without a project.
     pub fn project_root(&self, thread_id: ThreadId) -> Result<Option<PathBuf>, AgentError> {
-        let path = self.shared.engine.with_state(|s| {
-            let project = s.threads.get(&thread_id)?.project_id?;
-            s.projects.get(&project).map(|p| p.path.clone())
-        });
-        match path {
-            None => Ok(None),
-            Some(path) => std::fs::canonicalize(&path)
-                .map(Some)
-                .map_err(|e| AgentError::ProjectFolder(path.clone(), e.to_string())),
+        let engine = &self.shared.engine;
+        let Some(project) = engine.with_state(|s| s.threads.get(&thread_id)?.project_id) else {
+            return Ok(None);
+        };
+        match crate::projects::root(engine, project) {
+            Ok(root) => Ok(Some(root)),
+            Err(crate::projects::ProjectError::Folder { path, reason }) => {
+                Err(AgentError::ProjectFolder(path, reason))
+            }
+            Err(_) => Ok(None),
         }
     }
 

@@ -6,11 +6,15 @@
 //! write path.
 
 mod agent;
+pub mod attachments;
 pub mod changes;
+pub mod context;
 pub mod conversation;
 pub mod keys;
 pub mod preview;
+pub mod projects;
 pub mod provider;
+pub mod rules;
 mod runner;
 pub mod settings;
 pub mod testing;

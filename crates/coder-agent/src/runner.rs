@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use coder_domain::{
     ApprovalGate, Command, EventEnvelope, MessageId, RunId, RunStatus, StepId, StepResult, StepType,
-    ThreadId, ToolApproval, ToolStatus, ToolUseId, META_INTERRUPTED,
+    ThreadId, ToolStatus, ToolUseId, META_INTERRUPTED,
 };
 use coder_engine::{DispatchContext, DispatchError};
 use tokio_util::sync::CancellationToken;
@@ -25,10 +25,12 @@ use uuid::Uuid;
 
 use crate::agent::{LiveEvent, Shared};
 use crate::changes;
-use crate::conversation;
 use crate::provider::{ModelEvent, ModelRequest, ProviderError, StopReason, Usage};
+use crate::rules::{Call, RuleName, RuleSet, Verdict};
 use crate::tools::{ToolContext, ToolError, ToolKind, ToolProgress};
 use crate::tree;
+
+pub(crate) mod compaction;
 
 /// Streamed text is stored at most this often per message (DESIGN §3.2).
 const STREAM_FLUSH: Duration = Duration::from_millis(250);
@@ -39,7 +41,8 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// Metadata key of why a run ended the way it did.
 pub const META_REASON: &str = coder_engine::recovery::META_REASON;
 
-const SYSTEM_PROMPT: &str = "You are Coder, an assistant that works on the person's project folder. \
+pub(crate) const SYSTEM_PROMPT: &str =
+    "You are Coder, an assistant that works on the person's project folder. \
 Use the tools to look at files before changing them. Paths are relative to the project root. \
 Writing files and running commands may need the person's approval; if they reject a call, do not insist.";
 
@@ -139,10 +142,16 @@ pub(crate) async fn drive(ctx: &RunContext) -> Result<(), RunError> {
 
 async fn drive_until_done(ctx: &RunContext) -> Result<(), RunError> {
     let mut changes = ctx.shared.engine.subscribe();
+    // Summaries are model calls too, but not turns: they do not count towards `max_turns`.
     let mut turns = ctx.shared.engine.with_state(|s| {
-        s.runs
-            .get(&ctx.run_id)
-            .map_or(0, |r| r.steps.iter().filter(|st| st.step_type == StepType::ModelCall).count())
+        s.runs.get(&ctx.run_id).map_or(0, |r| {
+            r.steps
+                .iter()
+                .filter(|st| {
+                    st.step_type == StepType::ModelCall && st.description != crate::context::SUMMARY_STEP
+                })
+                .count()
+        })
     }) as u32;
     loop {
         if ctx.cancel.is_cancelled() {
@@ -161,8 +170,9 @@ async fn drive_until_done(ctx: &RunContext) -> Result<(), RunError> {
             Next::RunTool { step, tool } => run_tool(ctx, step, tool).await?,
             Next::ModelTurn => {
                 if turns >= ctx.shared.config().settings.max_turns {
-                    let reason = format!("the model made {turns} calls without finishing; stopped");
-                    return finish(ctx, RunStatus::Failed, Some(&reason)).await;
+                    let calls = if turns == 1 { "call" } else { "calls" };
+                    let reason = format!("the model made {turns} {calls} without finishing; stopped");
+                    return finish_at_turn_limit(ctx, &reason).await;
                 }
                 turns += 1;
                 if model_turn(ctx, turns).await? {
@@ -180,12 +190,17 @@ async fn model_turn(ctx: &RunContext, turn: u32) -> Result<bool, RunError> {
     let config = ctx.shared.config();
     let thread_id = ctx.thread()?;
     let events = engine.thread_events(thread_id).map_err(|e| RunError::Query(e.to_string()))?;
+    let tools = ctx.shared.tools.specs();
+    let Some(prepared) = compaction::prepare(ctx, thread_id, events, &config, SYSTEM_PROMPT, &tools).await?
+    else {
+        return Ok(true);
+    };
     let request = ModelRequest {
         model: config.settings.model.clone(),
         system: Some(SYSTEM_PROMPT.into()),
-        messages: conversation::from_events(&events),
-        tools: ctx.shared.tools.specs(),
-        max_tokens: 4096,
+        messages: prepared.messages,
+        tools,
+        max_tokens: prepared.max_tokens,
     };
     let step_id = StepId::new();
     ctx.dispatch(Command::StartStep {
@@ -240,6 +255,10 @@ async fn model_turn(ctx: &RunContext, turn: u32) -> Result<bool, RunError> {
         }
     }
     drop(stream);
+    if let Some(estimate) = prepared.estimate {
+        let reported = u64::from(usage.total_input_tokens());
+        engine.extension::<crate::context::Calibration>().observe(thread_id, estimate, reported);
+    }
     if !pending.is_empty() {
         ctx.dispatch(Command::StreamText { thread_id, message_id, delta: std::mem::take(&mut pending) })
             .await?;
@@ -279,14 +298,26 @@ async fn model_turn(ctx: &RunContext, turn: u32) -> Result<bool, RunError> {
     }
     for call in calls {
         let tool_use_id = ToolUseId::new();
-        let gate = gate(ctx, thread_id, &call.name);
-        ctx.dispatch(Command::StartStep {
-            run_id: ctx.run_id,
-            step_id: StepId::new(),
-            step_type: StepType::ToolCall { tool_use_id, tool_name: call.name.clone(), gate },
-            description: describe(&call.name, &call.input),
-        })
-        .await?;
+        let step_id = StepId::new();
+        let (gate, denied) = gate(ctx, thread_id, &call.name, &call.input);
+        let step_type = StepType::ToolCall { tool_use_id, tool_name: call.name.clone(), gate };
+        let description = describe(&call.name, &call.input);
+        if let Some(rule) = denied {
+            let input = call.input.clone();
+            ctx.dispatch(Command::DenyToolCall {
+                run_id: ctx.run_id,
+                step_id,
+                step_type,
+                description,
+                message_id,
+                input,
+                rule: rule.to_string(),
+                reason: Verdict::denial_reason(&rule),
+            })
+            .await?;
+            continue;
+        }
+        ctx.dispatch(Command::StartStep { run_id: ctx.run_id, step_id, step_type, description }).await?;
         ctx.dispatch(Command::StartToolUse {
             tool_use_id,
             run_id: ctx.run_id,
@@ -299,22 +330,32 @@ async fn model_turn(ctx: &RunContext, turn: u32) -> Result<bool, RunError> {
     Ok(false)
 }
 
-/// The approval policy: read-only tools run at once, and so does a tool the project always
-/// allows; everything else waits for the person.
-fn gate(ctx: &RunContext, thread_id: ThreadId, tool: &str) -> ApprovalGate {
-    let kind = ctx.shared.tools.get(tool).map(|t| t.kind());
-    if kind == Some(ToolKind::Read) {
-        return ApprovalGate::PreApproved { policy: "read-only tool".into() };
-    }
-    let allowed = ctx.shared.engine.with_state(|s| {
-        let project = s.threads.get(&thread_id)?.project_id?;
-        s.projects.get(&project)?.tool_approval(tool)
-    });
-    match (kind, allowed) {
-        (Some(_), Some(ToolApproval::AlwaysAllow)) => {
-            ApprovalGate::PreApproved { policy: format!("always allow {tool} in this project") }
-        }
-        _ => ApprovalGate::NeedsApproval,
+/// The approval policy: the project's and the global permission rules (`crate::rules`), with
+/// read-only tools running and the rest waiting when no rule says otherwise. A call a rule
+/// allows is pre-approved in that rule's name; one a rule denies is returned with the rule and
+/// recorded as needing approval and rejected in the rule's name at once (`DenyToolCall`), so
+/// the log shows both, no one can approve it in between, and the model is told.
+fn gate(
+    ctx: &RunContext,
+    thread_id: ThreadId,
+    tool: &str,
+    input: &serde_json::Value,
+) -> (ApprovalGate, Option<RuleName>) {
+    let (project_rules, always_allow) = ctx
+        .shared
+        .engine
+        .with_state(|s| {
+            let project = s.projects.get(&s.threads.get(&thread_id)?.project_id?)?;
+            Some((project.rules.clone(), project.tool_approvals.clone()))
+        })
+        .unwrap_or_default();
+    let config = ctx.shared.config();
+    let rules = RuleSet::new(&project_rules, &config.settings.rules, &always_allow);
+    let root = ctx.shared_root(thread_id).ok();
+    match rules.decide(&Call::new(&ctx.shared.tools, tool, input, root.as_deref())) {
+        Verdict::Allow { by } => (ApprovalGate::PreApproved { policy: by }, None),
+        Verdict::Ask { .. } => (ApprovalGate::NeedsApproval, None),
+        Verdict::Deny { by } => (ApprovalGate::NeedsApproval, Some(by)),
     }
 }
 
@@ -337,6 +378,7 @@ fn describe(tool: &str, input: &serde_json::Value) -> String {
         "read_file" => format!("Read {}", field("path").unwrap_or_default()),
         "search" => format!("Search for {}", field("pattern").unwrap_or_default()),
         "list_files" => format!("List {}", field("path").unwrap_or_else(|| "the project".into())),
+        "update_plan" => "Update the plan".into(),
         other => format!("Use {other}"),
     }
 }
@@ -493,6 +535,19 @@ async fn close_step(ctx: &RunContext, step_id: StepId, result: StepResult) -> Re
 
 /// Finishes the run with the cost of all its model calls at the configured prices.
 async fn finish(ctx: &RunContext, status: RunStatus, reason: Option<&str>) -> Result<(), RunError> {
+    let dispatch_ctx = match reason {
+        Some(reason) => ctx.ctx_with(META_REASON, reason),
+        None => ctx.ctx(),
+    };
+    finish_in(ctx, status, dispatch_ctx).await
+}
+
+/// Records the run's end with `dispatch_ctx`'s metadata.
+async fn finish_in(
+    ctx: &RunContext,
+    status: RunStatus,
+    dispatch_ctx: DispatchContext,
+) -> Result<(), RunError> {
     // The steps' own costs, summed: each was priced when it ended, cached input at its price.
     let (cost, started_at) = ctx
         .shared
@@ -501,12 +556,16 @@ async fn finish(ctx: &RunContext, status: RunStatus, reason: Option<&str>) -> Re
         .ok_or_else(|| RunError::Query(format!("no run {}", ctx.run_id)))?;
     let duration_ms = (Utc::now() - started_at).num_milliseconds().max(0) as u64;
     let command = Command::FinishRun { run_id: ctx.run_id, status, cost, duration_ms };
-    let dispatch_ctx = match reason {
-        Some(reason) => ctx.ctx_with(META_REASON, reason),
-        None => ctx.ctx(),
-    };
     ctx.dispatch_with(command, dispatch_ctx).await?;
     Ok(())
+}
+
+/// Ends a run that reached its turn limit with the model still working, marked so that
+/// "Continue" can start a run that goes on (`META_TURN_LIMIT`).
+async fn finish_at_turn_limit(ctx: &RunContext, reason: &str) -> Result<(), RunError> {
+    let mut dispatch_ctx = ctx.ctx_with(META_REASON, reason);
+    dispatch_ctx.metadata.insert(coder_domain::META_TURN_LIMIT.to_string(), "true".to_string());
+    finish_in(ctx, RunStatus::Failed, dispatch_ctx).await
 }
 
 /// Ends a run whose runner hit an error it cannot go on from, as honestly as the log allows:

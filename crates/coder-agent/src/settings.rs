@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use coder_domain::Cost;
+use coder_domain::{Cost, PermissionRule};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{self, KeyedProvider};
@@ -131,6 +131,14 @@ pub struct Settings {
     /// scrubbed of secrets. Empty: commands get only the scrubbed environment.
     #[serde(default)]
     pub command_env_allow: BTreeMap<String, Vec<String>>,
+    /// Tokens the model's context window holds; `None` takes the default for the model's
+    /// family (`context::window_tokens`). Threads are summarized to stay within it.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub context_window_tokens: Option<u64>,
+    /// Permission rules for every project (see `crate::rules`); each project's own are in its log.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<PermissionRule>,
 }
 
 fn default_max_turns() -> u32 {
@@ -148,6 +156,8 @@ impl Default for Settings {
             max_turns: default_max_turns(),
             allow_insecure_http: false,
             command_env_allow: BTreeMap::new(),
+            context_window_tokens: None,
+            rules: Vec::new(),
         }
     }
 }
@@ -301,6 +311,26 @@ mod tests {
         assert_eq!(settings.prices, Prices::new(3.0, 15.0));
         assert!(!settings.allow_insecure_http, "plain HTTP to another host stays refused unless allowed");
         assert!(settings.command_env_allow.is_empty(), "no variable passes the scrub unless listed");
+        assert_eq!(settings.context_window_tokens, None, "the window comes from the model's family");
+        assert!(settings.rules.is_empty(), "no global rule unless one was added");
+    }
+
+    #[test]
+    fn global_rules_round_trip_and_are_left_out_when_there_are_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::ollama("llama3");
+        settings.save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(SETTINGS_FILE)).unwrap();
+        assert!(!text.contains("rules"), "a file without rules looks as an earlier version wrote it");
+        settings.rules.push(PermissionRule {
+            effect: coder_domain::RuleEffect::Deny,
+            tool: "run_command".into(),
+            pattern: "rm *".into(),
+        });
+        settings.save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(SETTINGS_FILE)).unwrap();
+        assert!(text.contains(r#""effect": "deny""#), "the effect is a word a person can edit: {text}");
+        assert_eq!(Settings::load(dir.path()).unwrap(), settings);
     }
 
     #[test]
@@ -310,6 +340,7 @@ mod tests {
         settings.allow_insecure_http = true;
         settings.command_env_allow.insert("/home/me/project".into(), vec!["CARGO_HOME".into()]);
         settings.prices.cache_read_per_million = Some(0.3);
+        settings.context_window_tokens = Some(32_768);
         settings.save(dir.path()).unwrap();
         assert_eq!(Settings::load(dir.path()).unwrap(), settings);
     }

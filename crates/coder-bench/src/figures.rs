@@ -40,7 +40,12 @@ pub(crate) fn stream_bytes(b: &mut Bench) -> Result<(), BenchError> {
         project_id: None,
     })?;
     let content = "Explain how the parser recovers from errors.".to_string();
-    engine.dispatch_blocking(Command::SendMessage { thread_id, message_id: MessageId::new(), content })?;
+    engine.dispatch_blocking(Command::SendMessage {
+        thread_id,
+        message_id: MessageId::new(),
+        content,
+        attachments: Vec::new(),
+    })?;
     let message_id = MessageId::new();
     engine.dispatch_blocking(Command::StartAssistantMessage { thread_id, message_id })?;
     let mut workload = Workload::new(0x5EED_0002);
@@ -153,7 +158,12 @@ pub(crate) fn open_thread(b: &mut Bench) -> Result<(), BenchError> {
     loaded?;
     // One more message changes the loaded view, so the clean shutdown snapshots it.
     let content = "One more thing: add a test for it.".to_string();
-    engine.dispatch_blocking(Command::SendMessage { thread_id, message_id: MessageId::new(), content })?;
+    engine.dispatch_blocking(Command::SendMessage {
+        thread_id,
+        message_id: MessageId::new(),
+        content,
+        attachments: Vec::new(),
+    })?;
     engine.close();
 
     let store = EventStore::open(dir.join(STORE_FILE))?;

@@ -11,8 +11,8 @@ use coder_agent::provider::Provider;
 use coder_agent::tools::{ToolKind, ToolSet};
 use coder_agent::{Agent, LiveEvent, Settings};
 use coder_domain::{
-    summarize_json, summarize_output, Approver, Command, ProjectChanges, ProjectId, RunId, RunStatus, StepId,
-    ThreadId, ToolApproval, ToolStatus,
+    summarize_json, summarize_output, Approver, Command, ProjectId, RunId, RunStatus, StepId, ThreadId,
+    ToolStatus,
 };
 use coder_engine::{Engine, EngineConfig};
 
@@ -222,16 +222,7 @@ fn print_ended(engine: &Engine, run: RunId, status: RunStatus) -> Result<(), Fai
 
 /// The project whose folder is `dir`, created if Coder does not know it yet.
 async fn ensure_project(engine: &Engine, dir: &Path) -> Result<ProjectId, Failure> {
-    let root = std::fs::canonicalize(dir)
-        .map_err(|e| Failure::new(format!("cannot open {}: {e}", dir.display())))?;
-    let path = root.to_string_lossy().into_owned();
-    if let Some(id) = engine.with_state(|s| s.projects.values().find(|p| p.path == path).map(|p| p.id)) {
-        return Ok(id);
-    }
-    let project_id = ProjectId::new();
-    let name = root.file_name().map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
-    engine.dispatch(Command::CreateProject { project_id, name, path }).await?;
-    Ok(project_id)
+    coder_agent::projects::add(engine, dir).await.map_err(|e| Failure::new(e.to_string()))
 }
 
 #[derive(Default)]
@@ -308,7 +299,11 @@ async fn decide(
         "\n  ? {tool} wants to run with:\n{}",
         indent(&serde_json::to_string_pretty(input).unwrap_or_default())
     );
-    eprint!("  Approve? [y]es / [n]o / [a]lways for {tool} in this project: ");
+    let offered = crate::rules::offer(engine, run, tool, input);
+    match &offered {
+        Some(s) => eprint!("  Approve? [y]es / [n]o / [a]lways allow `{}` in this project: ", s.label),
+        None => eprint!("  Approve? [y]es / [n]o: "),
+    }
     let _ = std::io::stderr().flush();
     if !std::io::stdin().is_terminal() {
         eprintln!("(reading the answer from standard input)");
@@ -321,15 +316,10 @@ async fn decide(
     .map_err(|e| Failure::new(e.to_string()))??;
     match answer.trim().to_lowercase().as_str() {
         "y" | "yes" => agent.approve(run, step, Approver::Person).await?,
-        "a" | "always" => {
-            let project = engine
-                .with_state(|s| s.threads.get(&s.runs.get(&run)?.thread_id)?.project_id)
-                .ok_or_else(|| Failure::new(format!("run {run} has no project to always allow {tool} in")))?;
-            let changes = ProjectChanges {
-                tool_approvals: BTreeMap::from([(tool.to_string(), ToolApproval::AlwaysAllow)]),
-                ..Default::default()
-            };
-            engine.dispatch(Command::UpdateProject { project_id: project, changes }).await?;
+        "a" | "always" if offered.is_some() => {
+            if let Some(offered) = &offered {
+                crate::rules::always_allow(engine, run, &offered.rule).await?;
+            }
             agent.approve(run, step, Approver::Person).await?;
         }
         _ => {

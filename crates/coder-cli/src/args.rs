@@ -94,6 +94,13 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Permission rules: which tool calls run without asking (allow), always wait for you (ask)
+    /// or are refused (deny). A project's rules are in its log; global ones in settings.json,
+    /// which a running app reads when it starts.
+    Rule {
+        #[command(subcommand)]
+        action: RuleAction,
+    },
     /// Append a synthetic conversation workload, printing `acked <sequence>` as each event is durable.
     Stress {
         #[arg(long, default_value_t = 10_000)]
@@ -144,4 +151,59 @@ pub enum KeyAction {
 pub enum KeyProviderArg {
     Openai,
     Anthropic,
+}
+
+/// What `coder rule` does.
+#[derive(Subcommand)]
+pub enum RuleAction {
+    /// Add a rule. TOOL is a tool's name (run_command, write_file, edit_file, read_file,
+    /// list_files, search) or `*`. PATTERN, for a command: `cargo test*` (a wildcard) or
+    /// `git status` (those words and any after them); for a file: path globs from the project
+    /// root, `src/**`, `*.rs`, `!.env` to leave a path out. A chain (`a && b`, `a | b`, `$(…)`)
+    /// is allowed only when every command in it is; deny wins over ask, ask over allow.
+    Add {
+        #[command(flatten)]
+        scope: RuleScopeArgs,
+        effect: EffectArg,
+        tool: String,
+        #[arg(allow_hyphen_values = true)]
+        pattern: String,
+    },
+    /// List the project's rules and the global ones.
+    List {
+        #[command(flatten)]
+        scope: RuleScopeArgs,
+    },
+    /// Remove a rule, given as it was added.
+    Remove {
+        #[command(flatten)]
+        scope: RuleScopeArgs,
+        effect: EffectArg,
+        tool: String,
+        #[arg(allow_hyphen_values = true)]
+        pattern: String,
+    },
+}
+
+/// Whose rules: a project's (default: the current folder's) or the global ones.
+#[derive(clap::Args)]
+#[group(multiple = false)]
+pub struct RuleScopeArgs {
+    /// The project folder whose rules these are.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// The rules of every project, in settings.json.
+    #[arg(long)]
+    pub global: bool,
+}
+
+/// What a rule does to the calls it matches.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum EffectArg {
+    /// Run without asking.
+    Allow,
+    /// Wait for your approval, even a read.
+    Ask,
+    /// Refuse; Coder is told which rule refused.
+    Deny,
 }

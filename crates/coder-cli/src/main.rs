@@ -15,6 +15,7 @@ mod keys;
 mod open;
 mod progress;
 mod providers;
+mod rules;
 mod stress;
 mod transfer;
 
@@ -83,6 +84,7 @@ fn main() -> ExitCode {
         Command::Diff { run } => changes::diff(&data_dir, run),
         Command::Revert { run, force } => changes::revert(&data_dir, run, *force),
         Command::Key { action } => keys::run(action, cli.json),
+        Command::Rule { action } => rules::run(&data_dir, action, cli.json),
     };
     finish(result)
 }

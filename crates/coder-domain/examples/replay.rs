@@ -41,6 +41,7 @@ fn build(target: usize) -> Vec<DomainEvent> {
                 thread_id,
                 message_id: MessageId::new(),
                 content: "Please look at the failing test in src/parser.rs and fix it.".into(),
+                attachments: Vec::new(),
             },
         );
         let run_id = RunId::new();

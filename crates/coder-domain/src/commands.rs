@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{MessageId, ProjectId, RunId, StepId, ThreadId, ToolUseId};
 use crate::values::{
-    Approver, ArtifactType, Cost, FileChangeType, ProjectChanges, RunStatus, StepResult, StepStatus,
-    StepType, ToolOutput,
+    Approver, ArtifactType, Attachment, CompactionTrigger, Cost, FileChangeType, ProjectChanges, RunStatus,
+    StepResult, StepStatus, StepType, ToolOutput,
 };
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -37,6 +37,19 @@ pub enum Command {
         thread_id: ThreadId,
         message_id: MessageId,
         content: String,
+        /// Files and images recorded with the message (at most `limits::ATTACHMENTS`).
+        #[serde(default)]
+        attachments: Vec<Attachment>,
+    },
+    /// Sends the thread's older part, through `through`, to the model as `summary` from now on.
+    CompactThread {
+        thread_id: ThreadId,
+        through: MessageId,
+        summary: String,
+        replaced_tokens: u64,
+        summary_tokens: u64,
+        trigger: CompactionTrigger,
+        run_id: Option<RunId>,
     },
     DeleteMessage {
         thread_id: ThreadId,
@@ -119,6 +132,22 @@ pub enum Command {
         step_type: StepType,
         description: String,
     },
+    /// Records a tool call that a permission rule refuses, all in one batch: its step (which
+    /// needs approval), its tool use, and the rejection in the rule's name — so the step is
+    /// never seen waiting, and no one can approve it in between.
+    DenyToolCall {
+        run_id: RunId,
+        step_id: StepId,
+        /// A `ToolCall` that needs approval; it names the tool use and the tool.
+        step_type: StepType,
+        description: String,
+        message_id: MessageId,
+        input: serde_json::Value,
+        /// The rule, as `Approver::Policy` names it.
+        rule: String,
+        /// Why, told to the model.
+        reason: String,
+    },
     UpdateStep {
         run_id: RunId,
         step_id: StepId,
@@ -178,6 +207,7 @@ impl Command {
             Self::UnarchiveThread { .. } => "UnarchiveThread",
             Self::MarkThreadRead { .. } => "MarkThreadRead",
             Self::SendMessage { .. } => "SendMessage",
+            Self::CompactThread { .. } => "CompactThread",
             Self::DeleteMessage { .. } => "DeleteMessage",
             Self::CreateProject { .. } => "CreateProject",
             Self::UpdateProject { .. } => "UpdateProject",
@@ -194,6 +224,7 @@ impl Command {
             Self::CompleteToolUse { .. } => "CompleteToolUse",
             Self::FailToolUse { .. } => "FailToolUse",
             Self::StartStep { .. } => "StartStep",
+            Self::DenyToolCall { .. } => "DenyToolCall",
             Self::UpdateStep { .. } => "UpdateStep",
             Self::CompleteStep { .. } => "CompleteStep",
             Self::AddArtifact { .. } => "AddArtifact",

@@ -19,9 +19,16 @@ use crate::ids::{ProjectId, RunId, ThreadId};
 /// provider failed): its `final_content` is the text received until then.
 pub const META_INTERRUPTED: &str = "interrupted";
 
+/// Metadata key of a run's ending event: why it ended, in words, when it did not simply finish.
+pub const META_REASON: &str = "reason";
+
+/// Metadata key marking a `RunFinished` of a run stopped at its turn limit while the model was
+/// still working: "Continue" starts a run in the same thread that goes on from there.
+pub const META_TURN_LIMIT: &str = "turn_limit";
+
 /// The schema version this build writes. Raise it only together with an upcaster that lifts
 /// every older version to it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The consistency boundary an event belongs to. Appends to one stream are ordered and checked
 /// against the expected version; different streams never conflict.

@@ -1,6 +1,7 @@
 //! `DomainEvent`: every state change Coder records.
 //!
-//! The twenty variants and their fields are the seed model's. A few variants carry extra fields
+//! The first twenty variants and their fields are the seed model's; `MessageAttached` and
+//! `ThreadCompacted` came with schema version 2. A few variants carry extra fields
 //! that the seed left implicit; each is optional with a serde default, so an event written without
 //! it still decodes. The serialized form is explicit and stable: an internally tagged object whose
 //! `type` is the variant's name.
@@ -15,8 +16,8 @@ use smallvec::SmallVec;
 
 use crate::ids::{FileId, MessageId, ProjectId, RunId, StepId, ThreadId, ToolUseId};
 use crate::values::{
-    ApprovalDecision, ArtifactType, Cost, FileChangeType, ProjectChanges, Role, RunStatus, StepResult,
-    StepStatus, StepType, ToolOutput,
+    ApprovalDecision, ArtifactType, Attachment, CompactionTrigger, Cost, FileChangeType, ProjectChanges,
+    Role, RunStatus, StepResult, StepStatus, StepType, ToolOutput,
 };
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -189,10 +190,39 @@ pub enum DomainEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         run_id: Option<RunId>,
     },
+
+    // Since schema version 2
+    /// A file or an image the person attached to their message, recorded in the same append as
+    /// the message.
+    MessageAttached {
+        thread_id: ThreadId,
+        message_id: MessageId,
+        attachment: Attachment,
+        timestamp: DateTime<Utc>,
+    },
+
+    /// The older part of a thread, up to and including `through`, is sent to the model as
+    /// `summary` from now on. The messages stay in the log, the chat, the timeline and search;
+    /// only what later model calls send changes. A later compaction covers a later message and
+    /// its summary includes the earlier one's.
+    ThreadCompacted {
+        thread_id: ThreadId,
+        /// The last message the summary stands for; the tool results of the calls it and the
+        /// messages before it made are covered with them, so a call and its result never split.
+        through: MessageId,
+        summary: String,
+        /// What the replaced part and the summary count, in the tokens of the counter used.
+        replaced_tokens: u64,
+        summary_tokens: u64,
+        trigger: CompactionTrigger,
+        /// The run whose model call wrote the summary, when a run did.
+        run_id: Option<RunId>,
+        timestamp: DateTime<Utc>,
+    },
 }
 
 /// The variant names, in declaration order: the values of the `type` tag.
-pub const EVENT_TYPES: [&str; 20] = [
+pub const EVENT_TYPES: [&str; 22] = [
     "ThreadCreated",
     "ThreadUpdated",
     "MessageAdded",
@@ -213,6 +243,8 @@ pub const EVENT_TYPES: [&str; 20] = [
     "ProjectCreated",
     "ProjectUpdated",
     "FileChanged",
+    "MessageAttached",
+    "ThreadCompacted",
 ];
 
 impl DomainEvent {
@@ -243,6 +275,8 @@ impl DomainEvent {
             Self::ProjectCreated { .. } => 17,
             Self::ProjectUpdated { .. } => 18,
             Self::FileChanged { .. } => 19,
+            Self::MessageAttached { .. } => 20,
+            Self::ThreadCompacted { .. } => 21,
         }
     }
 
@@ -268,7 +302,9 @@ impl DomainEvent {
             | Self::RunFinished { timestamp, .. }
             | Self::ProjectCreated { timestamp, .. }
             | Self::ProjectUpdated { timestamp, .. }
-            | Self::FileChanged { timestamp, .. } => *timestamp,
+            | Self::FileChanged { timestamp, .. }
+            | Self::MessageAttached { timestamp, .. }
+            | Self::ThreadCompacted { timestamp, .. } => *timestamp,
         }
     }
 
@@ -282,6 +318,8 @@ impl DomainEvent {
             | Self::MessageStreaming { thread_id, .. }
             | Self::MessageComplete { thread_id, .. }
             | Self::MessageDeleted { thread_id, .. }
+            | Self::MessageAttached { thread_id, .. }
+            | Self::ThreadCompacted { thread_id, .. }
             | Self::RunStarted { thread_id, .. } => Some(*thread_id),
             _ => None,
         }
@@ -297,7 +335,7 @@ impl DomainEvent {
             | Self::RunStepComplete { run_id, .. }
             | Self::RunArtifactAdded { run_id, .. }
             | Self::RunFinished { run_id, .. } => Some(*run_id),
-            Self::FileChanged { run_id, .. } => *run_id,
+            Self::FileChanged { run_id, .. } | Self::ThreadCompacted { run_id, .. } => *run_id,
             _ => None,
         }
     }

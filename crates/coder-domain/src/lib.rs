@@ -26,21 +26,26 @@ pub mod values;
 
 pub use commands::Command;
 pub use decide::{decide, limits};
-pub use entities::{File, Message, Project, Run, StepRun, Thread, ToolUse, TransitionError};
-pub use envelope::{chain, EventEnvelope, NewEvent, StreamId, META_INTERRUPTED, SCHEMA_VERSION};
+pub use entities::{
+    title_from, File, Message, Project, Run, StepRun, Thread, ToolUse, TransitionError, DEFAULT_TITLE,
+};
+pub use envelope::{
+    chain, EventEnvelope, NewEvent, StreamId, META_INTERRUPTED, META_REASON, META_TURN_LIMIT, SCHEMA_VERSION,
+};
 pub use error::{DomainError, EntityKind};
 pub use events::{DomainEvent, EVENT_TYPES};
 pub use ids::{FileId, MessageId, ProjectId, RunId, StepId, ThreadId, ToolUseId};
 pub use projections::{
-    summarize_json, summarize_output, truncate, ArtifactInfo, ChatChange, ChatEntry, ChatView,
-    CorrelationView, EventProjection, FileChangeRecord, MessageView, ProjectFiles, Projection, RunView,
-    Snapshot, ThreadFilter, ThreadList, ThreadSummary, ToolUseView,
+    summarize_json, summarize_output, truncate, ArtifactInfo, AttachmentView, ChatChange, ChatEntry,
+    ChatView, CompactionView, CorrelationView, EventProjection, FileChangeRecord, MessageView, ProjectFiles,
+    Projection, RunView, Snapshot, ThreadFilter, ThreadList, ThreadSummary, ToolUseView,
 };
+pub use projections::{Plan, PlanError, PlanItem, PlanStatus, UPDATE_PLAN};
 pub use state::DomainState;
 pub use values::{
-    ApprovalDecision, ApprovalGate, Approver, ArtifactType, ContentHash, Cost, FileChangeType,
-    ProjectChanges, Role, RunStatus, StepResult, StepStatus, StepType, ToolApproval, ToolOutput, ToolStatus,
-    Verdict,
+    ApprovalDecision, ApprovalGate, Approver, ArtifactType, Attachment, CompactionTrigger, ContentHash, Cost,
+    FileChangeType, PermissionRule, ProjectChanges, Role, RuleEffect, RunStatus, StepResult, StepStatus,
+    StepType, ToolApproval, ToolOutput, ToolStatus, Verdict, IMAGE_TYPES,
 };
 
 // The seed's examples build `tool_uses` with `SmallVec::new()` and timestamps with `Utc::now()`

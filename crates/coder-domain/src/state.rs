@@ -48,7 +48,9 @@ impl DomainState {
             | E::MessageAdded { thread_id, .. }
             | E::MessageStreaming { thread_id, .. }
             | E::MessageComplete { thread_id, .. }
-            | E::MessageDeleted { thread_id, .. } => Some(StreamId::Thread(*thread_id)),
+            | E::MessageDeleted { thread_id, .. }
+            | E::MessageAttached { thread_id, .. }
+            | E::ThreadCompacted { thread_id, .. } => Some(StreamId::Thread(*thread_id)),
             E::ToolUseStarted { run_id, .. }
             | E::RunStarted { run_id, .. }
             | E::RunStepStarted { run_id, .. }
@@ -98,12 +100,15 @@ impl DomainState {
                     created_at: *timestamp,
                     updated_at: *timestamp,
                     unread: 0,
+                    compacted_through: None,
+                    named: title != crate::entities::DEFAULT_TITLE,
                 });
             }
             E::ThreadUpdated { thread_id, title, archived, timestamp, marked_read } => {
                 if let Some(thread) = self.threads.get_mut(thread_id) {
                     if let Some(title) = title {
                         title.clone_into(&mut thread.title);
+                        thread.named = true;
                     }
                     if let Some(archived) = archived {
                         thread.archived = *archived;
@@ -125,6 +130,7 @@ impl DomainState {
                 self.messages.insert(*message_id, message);
                 if let Some(thread) = self.threads.get_mut(thread_id) {
                     thread.updated_at = *timestamp;
+                    thread.named = true;
                     if *role != crate::values::Role::User {
                         thread.unread = thread.unread.saturating_add(1);
                     }
@@ -226,6 +232,7 @@ impl DomainState {
                     name: name.clone(),
                     path: path.clone(),
                     tool_approvals: Default::default(),
+                    rules: Vec::new(),
                     created_at: *timestamp,
                     updated_at: *timestamp,
                 });
@@ -247,6 +254,14 @@ impl DomainState {
                         updated_at: *timestamp,
                     })
                     .record(change_type, *timestamp);
+            }
+            // An attachment changes nothing a command is decided against.
+            E::MessageAttached { .. } => {}
+            E::ThreadCompacted { thread_id, through, timestamp, .. } => {
+                if let Some(thread) = self.threads.get_mut(thread_id) {
+                    thread.compacted_through = Some(*through);
+                    thread.updated_at = *timestamp;
+                }
             }
         }
     }

@@ -219,6 +219,51 @@ pub enum ToolApproval {
     AlwaysAllow,
 }
 
+/// What a permission rule does to a tool call it matches. Precedence: `Deny` over `Ask` over
+/// `Allow`, wherever the rules come from.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum RuleEffect {
+    /// Run without asking.
+    Allow,
+    /// Wait for the person, even for a tool that would run at once.
+    Ask,
+    /// Refuse at once; the model is told which rule refused it.
+    Deny,
+}
+
+impl RuleEffect {
+    /// The word a person types and reads: `allow`, `ask` or `deny`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Ask => "ask",
+            Self::Deny => "deny",
+        }
+    }
+}
+
+impl fmt::Display for RuleEffect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A permission rule as stored: in a project's log (`ProjectChanges::rules`) or in the global
+/// settings. `tool` is a tool's name or `*` for every tool; `pattern` is matched against what the
+/// tool acts on — a command line for `run_command`, a path for the file tools — in the language
+/// `coder_agent::rules` defines. The domain checks only its shape (see `decide`); the agent
+/// refuses a pattern it cannot parse before one is ever stored, and never lets one it cannot
+/// parse allow anything.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PermissionRule {
+    pub effect: RuleEffect,
+    pub tool: String,
+    pub pattern: String,
+}
+
 /// The fields a `ProjectUpdated` changes; absent fields stay as they were.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -230,12 +275,16 @@ pub struct ProjectChanges {
     /// Tool name → policy, merged into the project's policy.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tool_approvals: BTreeMap<String, ToolApproval>,
+    /// The project's permission rules, in order; when set, the whole list replaces the one the
+    /// project had (an empty list removes them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<PermissionRule>>,
 }
 
 impl ProjectChanges {
     /// True when applying these changes would change nothing.
     pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.path.is_none() && self.tool_approvals.is_empty()
+        self.name.is_none() && self.path.is_none() && self.tool_approvals.is_empty() && self.rules.is_none()
     }
 }
 
@@ -403,4 +452,32 @@ mod tests {
             assert_eq!(c.inverse().before(), c.after());
         }
     }
+}
+
+/// Something a person attached to a message, recorded with it (`MessageAttached`), so the
+/// conversation sent to the model can be rebuilt from the log alone.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind")]
+pub enum Attachment {
+    /// A project file's text as it was when the message was sent, cut at
+    /// `limits::ATTACHED_FILE_BYTES` (then `truncated`).
+    File { path: String, content: String, truncated: bool },
+    /// An image; its bytes are in the blob table under `blob`.
+    Image { blob: ContentHash, mime_type: String, bytes: u64, name: String },
+}
+
+/// The image types a message may carry: what both providers accept.
+pub const IMAGE_TYPES: [&str; 3] = ["image/png", "image/jpeg", "image/webp"];
+
+/// What made a thread's older part be summarized.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind")]
+pub enum CompactionTrigger {
+    /// The next model call would have passed `threshold_percent` of the model's
+    /// `window_tokens`-token context window.
+    Automatic { window_tokens: u64, threshold_percent: u8 },
+    /// A person chose "Summarize up to here".
+    Manual,
 }

@@ -25,7 +25,7 @@ use crate::engine::{DispatchContext, Engine};
 use crate::error::DispatchError;
 
 /// Metadata key of the reason a run or tool use ended.
-pub const META_REASON: &str = "reason";
+pub use coder_domain::META_REASON;
 
 /// What a tool use or model call found under way at start fails with.
 pub const INTERRUPTED_BY_RESTART: &str =

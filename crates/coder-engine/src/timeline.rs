@@ -2,7 +2,9 @@
 //! (correlation) it belongs to. A line per event, derived from the log and never stored.
 
 use chrono::{DateTime, Utc};
-use coder_domain::{DomainEvent, EventEnvelope, ThreadId};
+use coder_domain::{
+    ApprovalGate, Approver, Attachment, CompactionTrigger, DomainEvent, EventEnvelope, StepType, ThreadId,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -67,8 +69,17 @@ fn summary(event: &DomainEvent) -> String {
         E::ToolUseFailed { error, .. } => format!("tool failed: {}", clip(error)),
         E::ToolUseCancelled { .. } => "tool cancelled".into(),
         E::RunStarted { agent_name, .. } => format!("run started by {agent_name}"),
+        // What a rule decided is said with the step, so the timeline explains it.
+        E::RunStepStarted {
+            description,
+            step_type: StepType::ToolCall { gate: ApprovalGate::PreApproved { policy }, .. },
+            ..
+        } => format!("step: {} — ran without asking: {}", clip(description), clip(policy)),
         E::RunStepStarted { description, .. } => format!("step: {}", clip(description)),
-        E::RunStepUpdated { status, decision: Some(d), .. } => format!("step {status:?} ({:?})", d.verdict),
+        E::RunStepUpdated { status, decision: Some(d), .. } => match &d.by {
+            Approver::Policy { rule } => format!("step {status:?} ({:?} by {})", d.verdict, clip(rule)),
+            Approver::Person => format!("step {status:?} ({:?})", d.verdict),
+        },
         E::RunStepUpdated { status, .. } => format!("step {status:?}"),
         E::RunStepComplete { result, .. } => format!("step ended: {result:?}"),
         E::RunArtifactAdded { artifact_id, .. } => format!("artifact {}", clip(artifact_id)),
@@ -76,6 +87,21 @@ fn summary(event: &DomainEvent) -> String {
         E::ProjectCreated { name, .. } => format!("project “{}” added", clip(name)),
         E::ProjectUpdated { .. } => "project settings changed".into(),
         E::FileChanged { path, .. } => format!("file {} changed", clip(path)),
+        E::MessageAttached { attachment: Attachment::File { path, .. }, .. } => {
+            format!("file {} attached", clip(path))
+        }
+        E::MessageAttached { attachment: Attachment::Image { name, .. }, .. } => {
+            format!("image {} attached", clip(name))
+        }
+        E::ThreadCompacted { replaced_tokens, summary_tokens, trigger, .. } => {
+            let why = match trigger {
+                CompactionTrigger::Automatic { window_tokens, threshold_percent } => {
+                    format!("the next call would pass {threshold_percent}% of a {window_tokens}-token window")
+                }
+                CompactionTrigger::Manual => "summarized by hand".into(),
+            };
+            format!("earlier messages summarized: {replaced_tokens} tokens → {summary_tokens} ({why})")
+        }
     }
 }
 
@@ -92,6 +118,43 @@ fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_rule_decided_is_said_with_the_step() {
+        let (run_id, step_id, timestamp) =
+            (coder_domain::RunId::new(), coder_domain::StepId::new(), Utc::now());
+        let step_type = |gate| StepType::ToolCall {
+            tool_use_id: coder_domain::ToolUseId::new(),
+            tool_name: "run_command".into(),
+            gate,
+        };
+        let started = |gate| DomainEvent::RunStepStarted {
+            run_id,
+            step_id,
+            step_type: step_type(gate),
+            description: "Run `cargo test`".into(),
+            timestamp,
+        };
+        let policy = "rule `cargo test*` (project)".to_string();
+        assert_eq!(
+            summary(&started(ApprovalGate::PreApproved { policy })),
+            "step: Run `cargo test` — ran without asking: rule `cargo test*` (project)"
+        );
+        assert_eq!(summary(&started(ApprovalGate::NeedsApproval)), "step: Run `cargo test`");
+        let denied = DomainEvent::RunStepUpdated {
+            run_id,
+            step_id,
+            status: coder_domain::StepStatus::Skipped,
+            progress: None,
+            timestamp,
+            decision: Some(coder_domain::ApprovalDecision {
+                verdict: coder_domain::Verdict::Rejected,
+                by: Approver::Policy { rule: "rule `rm *` (global)".into() },
+                reason: None,
+            }),
+        };
+        assert_eq!(summary(&denied), "step Skipped (Rejected by rule `rm *` (global))");
+    }
 
     #[test]
     fn long_text_is_clipped_to_its_first_line() {

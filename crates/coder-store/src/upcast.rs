@@ -2,9 +2,14 @@
 //!
 //! Each step takes the stored envelope, as a MessagePack value tree with the event under
 //! `event`, from version `n` to `n + 1`; the chain then sets `schema_version`. Records are never
-//! rewritten on disk: upcasting happens on every read of an old record. Schema version 1 is the
-//! first and no steps exist yet. When `SCHEMA_VERSION` is raised, add the step here and a fixture
-//! store written by the previous version under `tests/fixtures`.
+//! rewritten on disk: upcasting happens on every read of an old record. When `SCHEMA_VERSION` is
+//! raised, add the step here and a fixture store written by the previous version under
+//! `tests/fixtures`.
+//!
+//! - 1 → 2 (`v1_to_v2`): version 2 added the `MessageAttached` and `ThreadCompacted` variants and
+//!   changed none, so a version-1 event reads unchanged. The version was raised all the same so
+//!   that a Coder that knows only version 1 refuses a log holding the new variants with a clear
+//!   message, instead of failing on the first event it cannot decode.
 
 use rmpv::Value;
 
@@ -21,7 +26,7 @@ pub struct Upcasters {
 impl Upcasters {
     /// The chain of this build.
     pub fn current() -> Self {
-        Self { steps: Vec::new() }
+        Self { steps: vec![v1_to_v2] }
     }
 
     /// A chain of explicit steps (tests use this to exercise the mechanism).
@@ -41,6 +46,11 @@ impl Upcasters {
         }
         Ok(value)
     }
+}
+
+/// Version 2 only added variants: a version-1 event is a version-2 event as it is.
+fn v1_to_v2(value: Value) -> Value {
+    value
 }
 
 /// Sets (or adds) a field of a map value; does nothing to a value that is not a map.

@@ -1,5 +1,7 @@
-//! The app around the chat: opening the log, and links in the system browser.
+//! The app around the chat: opening the log, links in the system browser, and the thread that
+//! was open when the app closed.
 
+use coder_domain::ThreadId;
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
 
@@ -24,6 +26,24 @@ pub fn open_link(app: AppHandle, url: String) -> Result<(), IpcError> {
     app.opener()
         .open_url(&url, None::<&str>)
         .map_err(|e| IpcError::new(ErrorCode::OpenFailed, format!("cannot open {url}: {e}")))
+}
+
+/// The thread that was open when the app last closed, if it still exists and is not archived.
+#[tauri::command]
+pub fn last_open_thread(state: State<'_, AppState>) -> Option<ThreadId> {
+    let thread = crate::ui_state::load(&state.data_dir).open_thread?;
+    state.engine.thread(thread).filter(|t| !t.archived).map(|_| thread)
+}
+
+/// Remembers the thread open now, for the next start. Writes a small file.
+#[tauri::command]
+pub async fn remember_open_thread(
+    state: State<'_, AppState>,
+    thread_id: Option<ThreadId>,
+) -> Result<(), IpcError> {
+    let ui = crate::ui_state::UiState { open_thread: thread_id };
+    crate::ui_state::save(&state.data_dir, &ui)
+        .map_err(|e| IpcError::new(ErrorCode::FileIo, format!("cannot remember the open thread: {e}")))
 }
 
 /// `http:`, `https:` and `mailto:` links, and nothing else.

@@ -1,15 +1,17 @@
 //! One thread's chat: pages of entries for the virtualized list (now or at a past event), the
-//! live stream, sending and deleting messages.
+//! live stream, sending and deleting messages, and what a message may carry: project files
+//! (the `@` list) and images (stored as blobs, shown as thumbnails).
 
 use std::sync::{Arc, Mutex};
 
-use coder_domain::{ChatEntry, ChatView, Command, MessageId, RunId, ThreadId};
+use coder_agent::attachments::{self, AttachRequest, StoredImage};
+use coder_domain::{ChatEntry, ChatView, Command, ContentHash, MessageId, RunId, ThreadId};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
 use super::blocking;
-use crate::error::IpcError;
+use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
 use crate::stream::{StreamBatch, Streams};
 
@@ -94,13 +96,53 @@ pub async fn chat_page_at(
 #[derive(Default)]
 pub struct PastView(Mutex<Option<(ThreadId, u64, Arc<ChatView>)>>);
 
+/// Sends a message with what is attached to it (files are read now, from the thread's project).
 #[tauri::command]
 pub async fn send_message(
     state: State<'_, AppState>,
     thread_id: ThreadId,
     text: String,
+    attachments: Option<Vec<AttachRequest>>,
 ) -> Result<RunId, IpcError> {
-    Ok(state.agent().send_message(thread_id, &text).await?)
+    Ok(state.agent().send_message_with(thread_id, &text, attachments.unwrap_or_default()).await?)
+}
+
+/// The files of the thread's project matching `query` for the composer's `@` list, best first;
+/// `null` when the thread belongs to no project.
+#[tauri::command]
+pub async fn project_files(
+    state: State<'_, AppState>,
+    thread_id: ThreadId,
+    query: String,
+) -> Result<Option<Vec<String>>, IpcError> {
+    Ok(state.agent().project_files(thread_id, query).await?)
+}
+
+/// Stores an image to attach, sent as the raw request body (a `Uint8Array`); refused unless its
+/// first bytes are PNG, JPEG or WebP, or when it is over the size limit.
+#[tauri::command]
+pub async fn attach_image(
+    state: State<'_, AppState>,
+    request: tauri::ipc::Request<'_>,
+) -> Result<StoredImage, IpcError> {
+    let bytes = match request.body() {
+        tauri::ipc::InvokeBody::Raw(bytes) => bytes.clone(),
+        tauri::ipc::InvokeBody::Json(_) => {
+            return Err(IpcError::new(ErrorCode::InvalidInput, "send the image's bytes as the request body"))
+        }
+    };
+    Ok(state.agent().store_image(bytes).await?)
+}
+
+/// A stored image as a `data:` URL for a thumbnail; only a PNG, JPEG or WebP image is given out.
+#[tauri::command]
+pub async fn image_data(state: State<'_, AppState>, blob: ContentHash) -> Result<String, IpcError> {
+    let agent = state.agent();
+    blocking(move || {
+        let (bytes, mime_type) = agent.image(blob)?;
+        Ok(format!("data:{mime_type};base64,{}", attachments::base64(&bytes)))
+    })
+    .await
 }
 
 #[tauri::command]
@@ -111,6 +153,18 @@ pub async fn delete_message(
 ) -> Result<(), IpcError> {
     state.engine.dispatch(Command::DeleteMessage { thread_id, message_id }).await?;
     Ok(())
+}
+
+/// "Summarize up to here": the model summarizes the thread through `message_id`, and later
+/// model calls send the summary in place of those messages. Answers once the summary is
+/// recorded, with the run that wrote it.
+#[tauri::command]
+pub async fn summarize_thread(
+    state: State<'_, AppState>,
+    thread_id: ThreadId,
+    message_id: MessageId,
+) -> Result<RunId, IpcError> {
+    Ok(state.agent().summarize(thread_id, message_id).await?)
 }
 
 /// Starts streaming the thread's live text and tool output to `channel`; returns the stream id

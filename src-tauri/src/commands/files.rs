@@ -7,7 +7,7 @@ use coder_domain::{FileChangeRecord, ProjectId, RunId};
 use tauri::State;
 
 use super::blocking;
-use crate::error::{ErrorCode, IpcError};
+use crate::error::IpcError;
 use crate::state::AppState;
 
 /// A project's changes, newest first.
@@ -86,15 +86,6 @@ pub async fn revert_run(state: State<'_, AppState>, run_id: RunId, force: bool) 
 
 /// The project's folder, canonical (off the calling thread: the folder may be on a slow disk).
 async fn project_root(state: &AppState, project: ProjectId) -> Result<PathBuf, IpcError> {
-    let path = state.engine.with_state(|s| s.projects.get(&project).map(|p| p.path.clone()));
-    let path = path.ok_or_else(|| IpcError::new(ErrorCode::NotFound, format!("no project {project}")))?;
-    blocking(move || {
-        std::fs::canonicalize(&path).map_err(|e| {
-            IpcError::new(
-                ErrorCode::ProjectFolder,
-                format!("the project folder {path} cannot be opened: {e}"),
-            )
-        })
-    })
-    .await
+    let engine = state.engine.clone();
+    blocking(move || Ok(coder_agent::projects::root(&engine, project)?)).await
 }

@@ -9,6 +9,7 @@ pub mod app;
 pub mod chat;
 pub mod files;
 pub mod projects;
+pub mod rules;
 pub mod runs;
 pub mod settings;
 pub mod threads;

@@ -94,7 +94,12 @@ pub fn snapshot_chat(data_dir: &Path, thread_id: ThreadId) -> Result<(), String>
     engine.with_chat(thread_id, |_| ()).map_err(|e| format!("loading the chat: {e}"))?;
     let content = "One more thing: how long does this thread take to open?".to_owned();
     engine
-        .dispatch_blocking(Command::SendMessage { thread_id, message_id: MessageId::new(), content })
+        .dispatch_blocking(Command::SendMessage {
+            thread_id,
+            message_id: MessageId::new(),
+            content,
+            attachments: Vec::new(),
+        })
         .map_err(|e| format!("adding a message: {e}"))?;
     engine.close();
     Ok(())

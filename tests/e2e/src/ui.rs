@@ -197,6 +197,11 @@ pub fn tool_output() -> By {
 // ---- the run tab --------------------------------------------------------------------------
 
 /// The run's status in the Run tab (`data-run-status` holds the `RunStatus`).
+/// Why the shown run ended, in the Run tab.
+pub fn run_end() -> By {
+    By::css(".run-end p")
+}
+
 pub fn run_status() -> By {
     By::css("dl[aria-label='Run summary'] dd[data-run-status]")
 }

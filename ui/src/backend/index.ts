@@ -5,19 +5,25 @@ import { listen } from "@tauri-apps/api/event";
 import { open as openDialog } from "@tauri-apps/plugin-dialog";
 
 import type {
+  AttachRequest,
   ChatPage,
   FileChangeRecord,
   IpcError,
   KeyedProvider,
   KeyStatus,
+  ListedRule,
+  PermissionRule,
   Project,
+  RuleSuggestion,
   Run,
   RunPanel,
   Settings,
   SettingsView,
+  StoredImage,
   StreamBatch,
   ThreadSummary,
   TimelineEntry,
+  ToolDetail,
   ToolOutput,
   ViewChange,
 } from "../shared/types";
@@ -36,8 +42,16 @@ export interface Backend {
 
   chatPage(threadId: string, start: number, count: number): Promise<ChatPage>;
   chatPageAt(threadId: string, sequence: number, start: number, count: number): Promise<ChatPage>;
-  sendMessage(threadId: string, text: string): Promise<string>;
+  sendMessage(threadId: string, text: string, attachments?: AttachRequest[]): Promise<string>;
+  /** The files of the thread's project matching `query` (the `@` list); `null` without a project. */
+  projectFiles(threadId: string, query: string): Promise<string[] | null>;
+  /** Stores an image to attach; refused unless it is a PNG, JPEG or WebP within the size limit. */
+  attachImage(bytes: Uint8Array): Promise<StoredImage>;
+  /** A stored image as a `data:` URL, for a thumbnail. */
+  imageData(blob: string): Promise<string>;
   deleteMessage(threadId: string, messageId: string): Promise<void>;
+  /** "Summarize up to here": resolves with the run that wrote the summary, once it is recorded. */
+  summarizeThread(threadId: string, messageId: string): Promise<string>;
   /** Streams the thread's live text and tool output; returns a function that stops it. */
   openStream(threadId: string, onBatch: (batch: StreamBatch) => void): () => void;
 
@@ -46,9 +60,13 @@ export interface Backend {
   approveStep(runId: string, stepId: string): Promise<void>;
   rejectStep(runId: string, stepId: string, reason: string | null): Promise<void>;
   cancelRun(runId: string): Promise<void>;
+  /** Goes on from a run stopped at its turn limit; answers the new run. */
+  continueRun(runId: string): Promise<string>;
   cancelTool(toolUseId: string): Promise<void>;
   /** A finished tool use's whole output; `null` while it has none. */
   toolOutput(runId: string, toolUseId: string): Promise<ToolOutput | null>;
+  /** What an opened tool card shows: the call's input (long texts cut), output and diff. */
+  toolDetail(runId: string, toolUseId: string): Promise<ToolDetail>;
 
   projectChanges(projectId: string): Promise<FileChangeRecord[]>;
   runChanges(runId: string): Promise<FileChangeRecord[]>;
@@ -64,8 +82,22 @@ export interface Backend {
   setApiKey(provider: KeyedProvider, key: string): Promise<KeyStatus>;
   /** Deletes `provider`'s API key from the system keyring; answers the key's new status. */
   deleteApiKey(provider: KeyedProvider): Promise<KeyStatus>;
+
+  /** The project's permission rules, then the global ones (only those for `projectId` null). */
+  listRules(projectId: string | null): Promise<ListedRule[]>;
+  /** Adds a rule to the project, or to the global rules for `projectId` null; answers it as stored. */
+  addRule(projectId: string | null, rule: PermissionRule): Promise<PermissionRule>;
+  removeRule(projectId: string | null, rule: PermissionRule): Promise<void>;
+  /** The rule an approval card offers for a waiting step; `null` when there is none. */
+  ruleSuggestion(runId: string, stepId: string): Promise<RuleSuggestion | null>;
+  /** Adds `rule` to the run's project and approves the step. */
+  alwaysAllowStep(runId: string, stepId: string, rule: PermissionRule): Promise<void>;
   openLog(): Promise<void>;
   openLink(url: string): Promise<void>;
+  /** The thread that was open when the app last closed, if it still exists and is not archived. */
+  lastOpenThread(): Promise<string | null>;
+  /** Remembers the open thread for the next start. */
+  rememberOpenThread(threadId: string | null): Promise<void>;
 
   /** Resolves once view changes are being received: a read after it misses no change. */
   listening(): Promise<void>;
@@ -106,7 +138,7 @@ function isIpcError(value: unknown): value is IpcError {
 }
 
 /** Calls a command; a failure always arrives as an `IpcError`. */
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(command: string, args?: Record<string, unknown> | Uint8Array): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (error) {
@@ -132,8 +164,12 @@ export const tauriBackend: Backend = {
   chatPage: (threadId, start, count) => call("chat_page", { threadId, start, count }),
   chatPageAt: (threadId, sequence, start, count) =>
     call("chat_page_at", { threadId, sequence, start, count }),
-  sendMessage: (threadId, text) => call("send_message", { threadId, text }),
+  sendMessage: (threadId, text, attachments) => call("send_message", { threadId, text, attachments }),
+  projectFiles: (threadId, query) => call("project_files", { threadId, query }),
+  attachImage: (bytes) => call("attach_image", bytes),
+  imageData: (blob) => call("image_data", { blob }),
   deleteMessage: (threadId, messageId) => call("delete_message", { threadId, messageId }),
+  summarizeThread: (threadId, messageId) => call("summarize_thread", { threadId, messageId }),
   openStream: (threadId, onBatch) => {
     const channel = new Channel<StreamBatch>();
     channel.onmessage = onBatch;
@@ -155,8 +191,10 @@ export const tauriBackend: Backend = {
   approveStep: (runId, stepId) => call("approve_step", { runId, stepId }),
   rejectStep: (runId, stepId, reason) => call("reject_step", { runId, stepId, reason }),
   cancelRun: (runId) => call("cancel_run", { runId }),
+  continueRun: (runId) => call("continue_run", { runId }),
   cancelTool: (toolUseId) => call("cancel_tool", { toolUseId }),
   toolOutput: (runId, toolUseId) => call("tool_output", { runId, toolUseId }),
+  toolDetail: (runId, toolUseId) => call("tool_detail", { runId, toolUseId }),
 
   projectChanges: (projectId) => call("project_changes", { projectId }),
   runChanges: (runId) => call("run_changes", { runId }),
@@ -170,8 +208,15 @@ export const tauriBackend: Backend = {
   saveSettings: (settings) => call("save_settings", { settings }),
   setApiKey: (provider, key) => call("set_api_key", { provider, key }),
   deleteApiKey: (provider) => call("delete_api_key", { provider }),
+  listRules: (projectId) => call("list_rules", { projectId }),
+  addRule: (projectId, rule) => call("add_rule", { projectId, rule }),
+  removeRule: (projectId, rule) => call("remove_rule", { projectId, rule }),
+  ruleSuggestion: (runId, stepId) => call("rule_suggestion", { runId, stepId }),
+  alwaysAllowStep: (runId, stepId, rule) => call("always_allow_step", { runId, stepId, rule }),
   openLog: () => call("open_log"),
   openLink: (url) => call("open_link", { url }),
+  lastOpenThread: () => call("last_open_thread"),
+  rememberOpenThread: (threadId) => call("remember_open_thread", { threadId }),
 
   listening: () => Promise.all([viewChanges.ready(), viewResets.ready()]).then(() => undefined),
   onViewChange: (onChange) => viewChanges.subscribe(onChange),

@@ -1,12 +1,14 @@
 import { useEffect, useState } from "react";
 
 import type { Backend } from "../backend";
-import { DiffView } from "../files/DiffView";
 import { describe } from "../shared/errors";
-import type { IpcError, Run, RunStatus, StepRun, WaitingStep } from "../shared/types";
+import type { IpcError, Run, RunStatus, RunView, StepRun } from "../shared/types";
 import { coalesce } from "../shared/coalesce";
 import { useAsync } from "../shared/useAsync";
 import { formatDuration } from "../thread/toolCards";
+import { Approval } from "./Approval";
+import { PlanSteps } from "./PlanSteps";
+import { StepPolicy } from "./StepPolicy";
 
 const RUN_WORDS: Record<RunStatus, string> = {
   Queued: "Queued",
@@ -84,10 +86,17 @@ export function RunPanel({
       {run && (
         <>
           <RunSummary run={run} />
+          <RunEnd
+            view={panel.value!.view}
+            latest={runs.value?.[0]?.id === run.id}
+            onContinue={() => act(backend.continueRun(run.id).then(onSelectRun))}
+          />
           {panel.value!.waiting.map((step) => (
             <Approval
               key={step.step_id}
               step={step}
+              backend={backend}
+              runId={run.id}
               reason={reason}
               onReason={setReason}
               onApprove={() => act(backend.approveStep(run.id, step.step_id))}
@@ -96,17 +105,33 @@ export function RunPanel({
               }
             />
           ))}
-          <ol className="steps" aria-label="Steps">
-            {run.steps.map((step) => (
-              <Step key={step.id} step={step} />
-            ))}
-          </ol>
+          <PlanSteps view={panel.value!.view} renderStep={(step) => <Step step={step} />} />
           {(run.status === "Running" || run.status === "WaitingForApproval" || run.status === "Queued") && (
             <button type="button" className="danger" onClick={() => act(backend.cancelRun(run.id))}>
               Cancel run
             </button>
           )}
         </>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Why the run ended, when it says; for a run stopped at its turn limit with the model still
+ * working, "Continue" starts a run that goes on (offered on the thread's newest run only).
+ */
+function RunEnd({ view, latest, onContinue }: { view: RunView; latest: boolean; onContinue: () => void }) {
+  if (!view.end_reason) return null;
+  return (
+    <div className="run-end">
+      <p>
+        <strong>Ended:</strong> {view.end_reason}
+      </p>
+      {view.stopped_at_turn_limit && latest && (
+        <button type="button" className="primary" onClick={onContinue}>
+          Continue
+        </button>
       )}
     </div>
   );
@@ -145,54 +170,8 @@ function Step({ step }: { step: StepRun }) {
         {decided}
       </span>
       <progress aria-label={`Progress of ${step.description}`} max={1} value={step.progress} />
+      <StepPolicy step={step} />
       {step.result?.kind === "Failed" && <p className="error">{step.result.error}</p>}
     </li>
-  );
-}
-
-function Approval({
-  step,
-  reason,
-  onReason,
-  onApprove,
-  onReject,
-}: {
-  step: WaitingStep;
-  reason: string;
-  onReason: (reason: string) => void;
-  onApprove: () => void;
-  onReject: () => void;
-}) {
-  const preview = step.preview;
-  return (
-    <section className="approval" aria-label="Waiting for approval">
-      <h3>
-        Coder wants to{" "}
-        {preview.kind === "command"
-          ? "run a command"
-          : preview.kind === "write"
-            ? `change ${preview.path}`
-            : `use ${preview.tool_name}`}
-      </h3>
-      {preview.kind === "command" && (
-        <pre className="command" aria-label="Command">
-          $ {preview.command}
-        </pre>
-      )}
-      {preview.kind === "write" && <DiffView diff={preview.diff} label={`Changes to ${preview.path}`} />}
-      {preview.kind === "input" && <pre aria-label="Tool input">{preview.input}</pre>}
-      <label className="field">
-        Reason if you reject (optional, told to Coder)
-        <input value={reason} onChange={(e) => onReason(e.target.value)} />
-      </label>
-      <div className="buttons">
-        <button type="button" className="primary" onClick={onApprove}>
-          Approve
-        </button>
-        <button type="button" onClick={onReject}>
-          Reject
-        </button>
-      </div>
-    </section>
   );
 }

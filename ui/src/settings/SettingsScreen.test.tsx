@@ -406,3 +406,25 @@ describe("API key", () => {
     expect(statusOf(input("API key"))).toMatch(/Not set/);
   });
 });
+
+describe("context window", () => {
+  it("is the model's own when empty, and saved when given", async () => {
+    const { saveSettings, onSaved } = renderScreen(openaiSettings());
+    const field = input(/Context window in tokens/);
+    expect(field.value).toBe("");
+    expect(document.getElementById(field.getAttribute("aria-describedby") ?? "")?.textContent).toMatch(/80%/);
+    fireEvent.change(field, { target: { value: "32000" } });
+    save();
+    expect(savedOnce(saveSettings).context_window_tokens).toBe(32000);
+    await vi.waitFor(() => expect(onSaved).toHaveBeenCalled());
+  });
+
+  it("goes back to the model's own when cleared", () => {
+    const { saveSettings } = renderScreen(openaiSettings({ context_window_tokens: 4096 }));
+    const field = input(/Context window in tokens/);
+    expect(field.value).toBe("4096");
+    fireEvent.change(field, { target: { value: "" } });
+    save();
+    expect(savedOnce(saveSettings).context_window_tokens).toBeNull();
+  });
+});

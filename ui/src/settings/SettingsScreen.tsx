@@ -6,6 +6,7 @@ import { describe } from "../shared/errors";
 import type { IpcError, KeyStatus, Prices, Project, Settings, SettingsView } from "../shared/types";
 import { ApiKeyField } from "./ApiKeyField";
 import { CommandEnvField } from "./CommandEnvField";
+import { RulesField } from "./RulesField";
 import { formatNames, parseNames, withDrafts } from "./envNames";
 
 type Choice = "demo" | "ollama" | "openai" | "anthropic";
@@ -246,6 +247,12 @@ export function SettingsScreen({
             onText={(path, text) => setEnvDrafts((d) => ({ ...d, [path]: text }))}
           />
         )}
+        <RulesField
+          backend={backend}
+          projects={projects}
+          currentProjectId={currentProjectId}
+          onGlobalRules={(rules) => set({ rules })}
+        />
         <label className="field">
           Model calls per run at most
           <input
@@ -255,6 +262,24 @@ export function SettingsScreen({
             value={settings.max_turns}
             onChange={(e) => set({ max_turns: Math.max(1, Number(e.target.value) || 1) })}
           />
+        </label>
+        <label className="field">
+          Context window in tokens
+          <input
+            type="number"
+            min={1024}
+            placeholder="The model's own"
+            aria-describedby="context-window-help"
+            value={settings.context_window_tokens ?? ""}
+            onChange={(e) => {
+              const tokens = Math.floor(Number(e.target.value));
+              set({ context_window_tokens: e.target.value === "" || !(tokens > 0) ? null : tokens });
+            }}
+          />
+          <small id="context-window-help" className="note">
+            Older messages are summarized before a request would pass 80% of it. Empty: the window known for
+            the model (8,192 tokens for a model Coder does not know).
+          </small>
         </label>
         {error && (
           <p role="alert" className="error">

@@ -51,6 +51,8 @@ const WORDS: Record<ErrorCode, string> = {
     "The provider's address starts with http:// and is on another computer, so your API key would travel unencrypted. Use an https:// address, or allow plain http:// in Settings.",
   provider_redirected:
     "The model provider sent Coder to a different address; Coder refused so that your API key stays with the provider. Check the server URL in Settings.",
+  provider_images_unsupported:
+    "This model does not accept images. Remove the image, or choose a model with vision in Settings.",
   // API keys in the system keyring.
   keyring_unavailable:
     "No system keyring is available, so the key cannot be saved. Set the provider's API key environment variable instead.",
@@ -59,6 +61,12 @@ const WORDS: Record<ErrorCode, string> = {
     "That is not a valid API key: it must be visible characters only, without spaces, and not empty.",
   key_unusable: "The keyring holds something for this provider that is not a usable key. Save the key again.",
   provider_unknown: "That provider has no API key.",
+  // Permission rules.
+  rule_pattern_empty: "A rule needs a pattern. Use * to match everything.",
+  rule_pattern_invalid: "That pattern cannot be used as a rule.",
+  rule_tool_unknown: "There is no tool with that name.",
+  rule_exists: "That rule is there already.",
+  rule_not_found: "That rule is not there any more.",
   // The app itself.
   not_a_folder: "That is not a folder on this computer. Choose an existing project folder.",
   busy: "A run is still running. Wait for it to finish or cancel it, then try again.",

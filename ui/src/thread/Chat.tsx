@@ -3,7 +3,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalS
 
 import type { Backend } from "../backend";
 import { describe } from "../shared/errors";
-import type { IpcError } from "../shared/types";
+import type { AttachRequest, IpcError } from "../shared/types";
 import { ChatStore } from "./chatStore";
 import { Composer } from "./Composer";
 import { EntryRow, type RowActions } from "./EntryRow";
@@ -72,15 +72,21 @@ export function Chat({
       openLink: (url) => backend.openLink(url).catch((e: IpcError) => onError(describe(e))),
       deleteMessage: (messageId) =>
         backend.deleteMessage(threadId, messageId).catch((e: IpcError) => onError(describe(e))),
+      summarize: (messageId) =>
+        backend.summarizeThread(threadId, messageId).then(
+          () => onError(null),
+          (e: IpcError) => onError(`The messages could not be summarized. ${describe(e)} (${e.message})`),
+        ),
       cancelTool: (toolUseId) => backend.cancelTool(toolUseId).catch((e: IpcError) => onError(describe(e))),
-      loadOutput: (runId, toolUseId) => backend.toolOutput(runId, toolUseId),
+      loadDetail: (runId, toolUseId) => backend.toolDetail(runId, toolUseId),
       reviewRun: onReviewRun,
+      loadImage: (blob) => backend.imageData(blob),
     }),
     [backend, threadId, onReviewRun, onError],
   );
 
-  const send = (text: string) =>
-    backend.sendMessage(threadId, text).then(
+  const send = (text: string, attachments: AttachRequest[]) =>
+    backend.sendMessage(threadId, text, attachments).then(
       () => onError(null),
       (e: IpcError) => {
         onError(describe(e));
@@ -102,7 +108,7 @@ export function Chat({
           Loading the chat…
         </p>
       )}
-      {at === null && <Composer onSend={send} />}
+      {at === null && <Composer onSend={send} backend={backend} threadId={threadId} />}
     </section>
   );
 }

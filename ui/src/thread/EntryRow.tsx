@@ -2,16 +2,22 @@ import { memo, useSyncExternalStore } from "react";
 
 import { splitBlocks } from "../markdown/blocks";
 import { Markdown } from "../markdown/Markdown";
-import type { ChatEntry, MessageView, ToolOutput } from "../shared/types";
+import type { ChatEntry, MessageView, ToolDetail } from "../shared/types";
+import { SentAttachments } from "./attachments/AttachmentChips";
 import type { ChatStore } from "./chatStore";
+import { CompactionDivider, SummarizeButton } from "./Compaction";
 import { ToolCard } from "./ToolCard";
 
 export interface RowActions {
   openLink: (url: string) => void;
   deleteMessage: (messageId: string) => void;
   cancelTool: (toolUseId: string) => void;
-  loadOutput: (runId: string, toolUseId: string) => Promise<ToolOutput | null>;
+  loadDetail: (runId: string, toolUseId: string) => Promise<ToolDetail>;
   reviewRun: (runId: string) => void;
+  /** "Summarize up to here": resolves once the summary is recorded or the failure reported. */
+  summarize: (messageId: string) => Promise<void>;
+  /** A stored image as a `data:` URL, for a thumbnail. */
+  loadImage: (blob: string) => Promise<string>;
 }
 
 const WHO: Record<MessageView["role"], string> = { User: "You", Assistant: "Coder", System: "System" };
@@ -36,7 +42,12 @@ export const EntryRow = memo(function EntryRow({
   if (entry.kind === "ToolUse") {
     return <ToolRow store={store} entry={entry} actions={actions} past={past} />;
   }
-  return <MessageRow store={store} entry={entry} actions={actions} past={past} />;
+  return (
+    <>
+      <MessageRow store={store} entry={entry} actions={actions} past={past} />
+      {entry.compaction && <CompactionDivider compaction={entry.compaction} onOpenLink={actions.openLink} />}
+    </>
+  );
 });
 
 function ToolRow({
@@ -57,7 +68,7 @@ function ToolRow({
       tool={entry}
       liveOutput={lines}
       onCancel={past ? noop : actions.cancelTool}
-      loadOutput={actions.loadOutput}
+      loadDetail={actions.loadDetail}
       onReview={actions.reviewRun}
     />
   );
@@ -93,6 +104,9 @@ function MessageRow({
             ✕
           </button>
         )}
+        {!entry.streaming && !past && !entry.compaction && entry.role !== "System" && (
+          <SummarizeButton onSummarize={() => actions.summarize(entry.id)} />
+        )}
       </header>
       <div className="message-body">
         {entry.streaming ? (
@@ -109,6 +123,7 @@ function MessageRow({
           </span>
         )}
         {entry.interrupted && <p className="note">This reply was cut off.</p>}
+        <SentAttachments attachments={entry.attachments} loadImage={actions.loadImage} />
       </div>
     </article>
   );

@@ -1,6 +1,8 @@
-import { memo, useState } from "react";
+import { memo, useEffect, useState } from "react";
 
-import type { ToolOutput, ToolUseView } from "../shared/types";
+import { describe } from "../shared/errors";
+import type { IpcError, ToolDetail, ToolUseView } from "../shared/types";
+import { commandOutcome, commandResult, resultFromSummary } from "./output/command";
 import { formatDuration, toolCardKind } from "./toolCards";
 
 const STATUS_WORDS: Record<ToolUseView["status"], string> = {
@@ -11,27 +13,49 @@ const STATUS_WORDS: Record<ToolUseView["status"], string> = {
   Cancelled: "cancelled",
 };
 
-/** One tool use in the chat: what it does, its status and progress, and its output. */
+/** One tool use in the chat: what it does, its status and progress, and its output the way the
+ * tool means it (a terminal, code, a diff), unfolded on request. */
 export const ToolCard = memo(function ToolCard({
   tool,
   liveOutput,
   onCancel,
   onReview,
-  loadOutput,
+  loadDetail,
 }: {
   tool: ToolUseView;
   liveOutput: string[] | undefined;
   onCancel: (toolUseId: string) => void;
   onReview: (runId: string) => void;
-  loadOutput: (runId: string, toolUseId: string) => Promise<ToolOutput | null>;
+  loadDetail: (runId: string, toolUseId: string) => Promise<ToolDetail>;
 }) {
   const [open, setOpen] = useState(false);
-  // The whole output, fetched when first shown (the card itself carries a one-line summary).
-  const [full, setFull] = useState<string | null>(null);
+  // The input, whole output and diff, fetched when first unfolded after the tool finished (the
+  // card itself carries one-line summaries).
+  const [detail, setDetail] = useState<ToolDetail | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
   const kind = toolCardKind(tool);
   const active = tool.status === "Pending" || tool.status === "Running";
+  const finished = !active;
   const status = tool.awaiting_approval ? "waiting for approval" : STATUS_WORDS[tool.status];
-  const output = tool.error ?? tool.output_summary ?? (liveOutput ? liveOutput.join("\n") : null);
+
+  useEffect(() => {
+    if (!open || !finished || detail !== null || failure !== null) return;
+    let current = true;
+    loadDetail(tool.run_id, tool.id).then(
+      (loaded) => current && setDetail(loaded),
+      (e: IpcError) => current && setFailure(describe(e)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [open, finished, detail, failure, loadDetail, tool.run_id, tool.id]);
+
+  const outcome =
+    tool.tool_name === "run_command"
+      ? commandOutcome(tool, commandResult(detail?.output ?? null) ?? resultFromSummary(tool.output_summary))
+      : null;
+  const canOpen = !tool.awaiting_approval && (finished || (liveOutput?.length ?? 0) > 0);
+  const Output = kind.Output;
   return (
     <article
       className={`tool-card status-${tool.status.toLowerCase()}`}
@@ -45,6 +69,14 @@ export const ToolCard = memo(function ToolCard({
         <span className="badge" role="status">
           {status}
         </span>
+        {outcome && (
+          <span
+            className={`badge outcome ${outcome.ok ? "outcome-ok" : "outcome-bad"}`}
+            data-outcome={outcome.text}
+          >
+            {outcome.text}
+          </span>
+        )}
         {tool.duration_ms !== null && <span className="duration">{formatDuration(tool.duration_ms)}</span>}
       </header>
       {tool.status === "Running" && (
@@ -64,45 +96,26 @@ export const ToolCard = memo(function ToolCard({
             Cancel
           </button>
         )}
-        {output && (
-          <button
-            type="button"
-            aria-expanded={open}
-            onClick={() => {
-              if (!open && full === null && tool.output_summary !== null) {
-                loadOutput(tool.run_id, tool.id).then(
-                  (o) => setFull(o ? outputText(o) : null),
-                  () => {},
-                );
-              }
-              setOpen((o) => !o);
-            }}
-          >
+        {canOpen && (
+          <button type="button" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
             {open ? "Hide output" : "Show output"}
           </button>
         )}
       </div>
-      {open && output && (
-        <pre className="tool-output" tabIndex={0} aria-label="Tool output">
-          {full ?? output}
-        </pre>
+      {open && canOpen && (
+        <div className="tool-body">
+          {tool.error && <p className="tool-error">{tool.error}</p>}
+          {failure !== null ? (
+            <p className="error">The output could not be loaded: {failure}</p>
+          ) : finished && detail === null ? (
+            <p className="note" aria-busy="true">
+              Loading the output…
+            </p>
+          ) : (
+            <Output tool={tool} detail={detail} liveOutput={liveOutput} />
+          )}
+        </div>
       )}
     </article>
   );
 });
-
-/** A tool's output as text to read. */
-function outputText(output: ToolOutput): string {
-  switch (output.kind) {
-    case "Text":
-      return output.value;
-    case "Json":
-      return JSON.stringify(output.value, null, 2);
-    case "Binary":
-      return `${Math.floor((output.value.length * 3) / 4)} bytes of binary data`;
-    case "File":
-      return `${output.value.path} (${output.value.mime_type})`;
-    case "Empty":
-      return "(no output)";
-  }
-}

@@ -13,6 +13,8 @@ function message(id: string, content = id, streaming = false): ChatEntry {
     tool_uses: [],
     streaming,
     interrupted: false,
+    attachments: [],
+    compaction: null,
   };
 }
 

@@ -113,7 +113,9 @@ export function Timeline({
             >
               <span className="seq">#{e.sequence}</span>
               <span className="type">{e.event_type}</span>
-              <span className="summary">{e.summary}</span>
+              <span className="summary" title={e.summary}>
+                {e.summary}
+              </span>
             </button>
             <button
               type="button"

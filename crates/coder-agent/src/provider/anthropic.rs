@@ -6,6 +6,9 @@
 //! Assistant tool calls are `tool_use` content blocks; tool results are `tool_result` blocks in a
 //! user message. Consecutive messages of one role are merged into one, because the API wants
 //! every result of an assistant turn's tool calls in the single user message that follows it.
+//! An attached image is an `image` block (`source: {type: base64, media_type, data}`) in the
+//! user turn it belongs to. A refusal in words about images, of a request carrying one, is
+//! `ImagesUnsupported`.
 //!
 //! Response: SSE events. `message_start` carries the input tokens (uncached, read from the
 //! prompt cache, written to it); `content_block_start` opens
@@ -135,6 +138,7 @@ impl Provider for AnthropicProvider {
         let (tx, rx) = ModelStream::channel();
         let model = if request.model.is_empty() { &self.config.model } else { &request.model };
         let body = request_body(&request, model);
+        let has_images = request.has_images();
         let post = self
             .client
             .post(messages_url(&self.config.base_url))
@@ -150,7 +154,7 @@ impl Provider for AnthropicProvider {
                 Err(error) => Err(error),
             };
             if let Err(error) = result {
-                out.error(error).await;
+                out.error(http::refusal_of_images(error, has_images)).await;
             }
         });
         ModelStream::new(rx, task)
@@ -230,6 +234,17 @@ fn request_body(request: &ModelRequest, model: &str) -> Value {
                     "tool_use_id": tool_call_id,
                     "content": content,
                     "is_error": is_error,
+                })],
+            ),
+            // Joins the user turn before it, as consecutive user messages do below.
+            ModelMessage::UserImage { image } if image.data.is_empty() => {
+                ("user", vec![json!({ "type": "text", "text": image.missing_note() })])
+            }
+            ModelMessage::UserImage { image } => (
+                "user",
+                vec![json!({
+                    "type": "image",
+                    "source": { "type": "base64", "media_type": image.mime_type, "data": image.data },
                 })],
             ),
         };

@@ -321,6 +321,28 @@ pub(crate) fn json_message(json: &serde_json::Value) -> Option<String> {
         .or_else(|| json.get("detail").map(|detail| text(detail).unwrap_or_else(|| detail.to_string())))
 }
 
+/// Statuses with which servers refuse a request the model cannot take: 400 (OpenAI, Anthropic,
+/// vLLM, Ollama), 415 and 422 (some proxies), 500 (llama.cpp's server without a projector).
+const REFUSAL_STATUSES: [u16; 4] = [400, 415, 422, 500];
+/// Words that show a refusal is about the request's images.
+const IMAGE_WORDS: [&str; 6] = ["image", "vision", "multimodal", "multi-modal", "mmproj", "modalit"];
+
+/// `error` as `ImagesUnsupported` when the request carried images and the server refused it in
+/// words about images or vision; any other error as it is. Without images in the request
+/// nothing is reinterpreted, so a text-only refusal keeps its own message.
+pub(crate) fn refusal_of_images(error: ProviderError, has_images: bool) -> ProviderError {
+    match error {
+        ProviderError::Http { status, message }
+            if has_images
+                && REFUSAL_STATUSES.contains(&status)
+                && IMAGE_WORDS.iter().any(|word| message.to_lowercase().contains(word)) =>
+        {
+            ProviderError::ImagesUnsupported { detail: message }
+        }
+        other => other,
+    }
+}
+
 /// At most `MAX_MESSAGE_CHARS` characters, with an ellipsis when cut.
 pub(crate) fn truncate(text: &str) -> String {
     match text.char_indices().nth(MAX_MESSAGE_CHARS) {
@@ -335,6 +357,41 @@ mod tests {
 
     fn url(text: &str) -> reqwest::Url {
         reqwest::Url::parse(text).unwrap()
+    }
+
+    #[test]
+    fn only_a_refusal_about_images_of_a_request_with_images_is_images_unsupported() {
+        let refusal = |status: u16, message: &str| ProviderError::Http { status, message: message.into() };
+        let openai = "Invalid content type. image_url is only supported by certain models.";
+        assert_eq!(
+            refusal_of_images(refusal(400, openai), true),
+            ProviderError::ImagesUnsupported { detail: openai.into() }
+        );
+        assert!(matches!(
+            refusal_of_images(refusal(500, "image input is not supported - you may need the mmproj"), true),
+            ProviderError::ImagesUnsupported { .. }
+        ));
+        assert_eq!(
+            refusal_of_images(refusal(400, openai), false),
+            refusal(400, openai),
+            "a request without images keeps the provider's own words"
+        );
+        assert_eq!(
+            refusal_of_images(refusal(400, "max_tokens is too large"), true),
+            refusal(400, "max_tokens is too large"),
+            "a refusal about something else stays what it is"
+        );
+        assert_eq!(
+            refusal_of_images(refusal(401, "bad key for vision"), true),
+            refusal(401, "bad key for vision")
+        );
+        let words = ProviderError::ImagesUnsupported { detail: "x".into() }.to_string();
+        assert!(
+            words.starts_with(
+                "This model does not accept images; remove the image or choose a model with vision"
+            ),
+            "{words}"
+        );
     }
 
     #[test]

@@ -69,6 +69,41 @@ pub enum ModelMessage {
         content: String,
         is_error: bool,
     },
+    /// An image the person attached: a part of the `User` turn just before it. Providers send
+    /// it inside that turn (OpenAI an `image_url` part, Anthropic an `image` block).
+    UserImage {
+        image: ImagePart,
+    },
+}
+
+/// An image as the model is sent it.
+///
+/// The conversation rebuilt from the log knows only the blob the bytes are stored under;
+/// `data` is filled from the blob table just before the request (the agent wraps its provider
+/// for that), so a request never holds more images in memory than it sends. An image whose
+/// `data` is still empty (its blob is missing) is sent as a short note instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImagePart {
+    /// One of `coder_domain::IMAGE_TYPES`.
+    pub mime_type: String,
+    pub blob: coder_domain::ContentHash,
+    /// The bytes, base64-encoded (standard alphabet, padded); empty until resolved.
+    #[serde(default)]
+    pub data: String,
+}
+
+impl ImagePart {
+    /// What a provider sends in place of an image it has no bytes for.
+    pub(crate) fn missing_note(&self) -> String {
+        format!("(an attached {} image could not be read from Coder's store)", self.mime_type)
+    }
+}
+
+impl ModelRequest {
+    /// Whether any message carries an image, so a refusal can be told for what it is.
+    pub(crate) fn has_images(&self) -> bool {
+        self.messages.iter().any(|m| matches!(m, ModelMessage::UserImage { image } if !image.data.is_empty()))
+    }
 }
 
 /// A tool the model may call.
@@ -181,6 +216,10 @@ pub enum ProviderError {
     /// The server redirected the request to another origin, where the API key must not follow.
     #[error("the model provider redirected to another address, which was refused so that your API key stays with the provider: {0}")]
     Redirected(String),
+    /// The model refused a request because it carries an image (HTTP 400-type answer whose
+    /// words are about images or vision); `detail` is the provider's own message.
+    #[error("This model does not accept images; remove the image or choose a model with vision. (The provider said: {detail})")]
+    ImagesUnsupported { detail: String },
 }
 
 /// One item of a streamed response: an event, or the fault that ended it.

@@ -4,7 +4,10 @@
 //! Request: `POST {base_url}/chat/completions` with `stream: true` and
 //! `stream_options.include_usage`, tools as function tools, assistant tool calls with their
 //! arguments as a JSON string, tool results as `role: tool` messages. The protocol has no error
-//! flag for a tool result, so a failed one is sent as `Error: {content}`.
+//! flag for a tool result, so a failed one is sent as `Error: {content}`. A user turn with
+//! attached images has `content` as an array of parts — `text`, then one `image_url` part per
+//! image with a `data:` URL — while a text-only turn keeps its plain string. A refusal in words
+//! about images, of a request carrying one, is `ImagesUnsupported`.
 //!
 //! Response: SSE `data:` chunks. `choices[0].delta.content` is streamed at once as text;
 //! `delta.tool_calls` are fragments keyed by `index` whose `function.arguments` strings are
@@ -122,6 +125,7 @@ impl Provider for OpenAiProvider {
         let (tx, rx) = ModelStream::channel();
         let model = if request.model.is_empty() { &self.config.model } else { &request.model };
         let body = request_body(&request, model);
+        let has_images = request.has_images();
         let mut post = self.client.post(http::join(&self.config.base_url, "chat/completions")).json(&body);
         if let Some(key) = &self.config.api_key {
             // reqwest marks the header sensitive, so it is left out of its own Debug output.
@@ -146,7 +150,7 @@ impl Provider for OpenAiProvider {
                 None => run(post, idle, &out).await,
             };
             if let Err(error) = result {
-                out.error(error).await;
+                out.error(http::refusal_of_images(error, has_images)).await;
             }
         });
         ModelStream::new(rx, task)
@@ -194,6 +198,30 @@ async fn run(
     Err(ProviderError::Disconnected("the response ended before [DONE]".into()))
 }
 
+/// Adds `image` to the user message just sent, whose `content` becomes an array of parts
+/// (`text`, then `image_url` with a data URL); without one, it starts a user message of its own.
+/// A text-only user message keeps its plain string `content`.
+fn add_image(messages: &mut Vec<Value>, image: &super::ImagePart) {
+    let part = if image.data.is_empty() {
+        json!({ "type": "text", "text": image.missing_note() })
+    } else {
+        let url = format!("data:{};base64,{}", image.mime_type, image.data);
+        json!({ "type": "image_url", "image_url": { "url": url } })
+    };
+    match messages.last_mut().filter(|last| last["role"] == "user") {
+        Some(last) => {
+            let content = &mut last["content"];
+            if let Value::String(text) = content {
+                *content = json!([{ "type": "text", "text": text }]);
+            }
+            if let Value::Array(parts) = content {
+                parts.push(part);
+            }
+        }
+        None => messages.push(json!({ "role": "user", "content": [part] })),
+    }
+}
+
 /// The request body for `request`.
 fn request_body(request: &ModelRequest, model: &str) -> Value {
     let mut messages = Vec::with_capacity(request.messages.len() + 1);
@@ -223,6 +251,10 @@ fn request_body(request: &ModelRequest, model: &str) -> Value {
             ModelMessage::ToolResult { tool_call_id, content, is_error } => {
                 let content = if *is_error { format!("Error: {content}") } else { content.clone() };
                 json!({ "role": "tool", "tool_call_id": tool_call_id, "content": content })
+            }
+            ModelMessage::UserImage { image } => {
+                add_image(&mut messages, image);
+                continue;
             }
         });
     }

@@ -24,7 +24,8 @@ mod registry;
 mod run_command;
 mod search;
 mod support;
-mod walk;
+mod update_plan;
+pub(crate) mod walk;
 mod write_file;
 
 pub use edit_file::{EditFile, EDIT_LIMIT};
@@ -36,6 +37,7 @@ pub use run_command::{
     PROGRESS_INTERVAL, STDERR_PREFIX,
 };
 pub use search::{Search, DEFAULT_MAX_RESULTS, FILE_LIMIT as SEARCH_FILE_LIMIT, MAX_RESULTS};
+pub use update_plan::UpdatePlan;
 pub use write_file::{WriteFile, WRITE_LIMIT};
 
 /// What a tool may do, which decides whether it needs approval.

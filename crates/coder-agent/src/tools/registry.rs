@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{EditFile, ListFiles, ReadFile, RunCommand, Search, Tool, WriteFile};
+use super::{EditFile, ListFiles, ReadFile, RunCommand, Search, Tool, UpdatePlan, WriteFile};
 use crate::provider::ToolSpec;
 
 /// Tools by name, in the order they are offered.
@@ -24,7 +24,8 @@ impl ToolSet {
         set
     }
 
-    /// All six standard tools: read_file, list_files, search, write_file, edit_file, run_command.
+    /// All seven standard tools: read_file, list_files, search, write_file, edit_file,
+    /// run_command, and update_plan (the run's todo list, which touches nothing).
     pub fn standard() -> Self {
         Self::new(vec![
             Box::new(ReadFile),
@@ -33,6 +34,7 @@ impl ToolSet {
             Box::new(WriteFile),
             Box::new(EditFile),
             Box::new(RunCommand),
+            Box::new(UpdatePlan),
         ])
     }
 

@@ -16,7 +16,7 @@ use ignore::{DirEntry, WalkBuilder};
 
 /// Calls `visit` with every entry below `dir` (canonical, inside the canonical `root`, a
 /// directory), until it returns `Break`.
-pub(super) fn walk(root: &Path, dir: &Path, mut visit: impl FnMut(&DirEntry) -> ControlFlow<()>) {
+pub(crate) fn walk(root: &Path, dir: &Path, mut visit: impl FnMut(&DirEntry) -> ControlFlow<()>) {
     if dir == root {
         let _ = visit_all(builder(root, None), &mut visit);
         return;

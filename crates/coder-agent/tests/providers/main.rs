@@ -3,6 +3,7 @@
 
 mod anthropic;
 mod bounds;
+mod images;
 mod keys;
 mod openai;
 mod scripted;

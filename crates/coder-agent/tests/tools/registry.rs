@@ -4,21 +4,24 @@ use serde_json::json;
 use crate::project::Project;
 
 #[test]
-fn the_standard_set_offers_six_tools_by_name() {
+fn the_standard_set_offers_seven_tools_by_name() {
     let set = ToolSet::standard();
     let names: Vec<_> = set.iter().map(|t| t.name()).collect();
-    assert_eq!(names, ["read_file", "list_files", "search", "write_file", "edit_file", "run_command"]);
+    assert_eq!(
+        names,
+        ["read_file", "list_files", "search", "write_file", "edit_file", "run_command", "update_plan"]
+    );
     let kinds: Vec<_> = names.iter().map(|n| set.get(n).unwrap().kind()).collect();
     use ToolKind::*;
-    assert_eq!(kinds, [Read, Read, Read, Write, Write, Command], "the kind decides approval");
+    assert_eq!(kinds, [Read, Read, Read, Write, Write, Command, Read], "the kind decides approval");
     assert!(set.get("delete_everything").is_none());
-    assert_eq!((&set).into_iter().count(), 6);
+    assert_eq!((&set).into_iter().count(), 7);
 }
 
 #[test]
 fn specs_describe_object_inputs_whose_required_fields_exist() {
     let specs = ToolSet::standard().specs();
-    assert_eq!(specs.len(), 6);
+    assert_eq!(specs.len(), 7);
     for spec in specs {
         assert!(spec.description.len() > 40, "{} needs a real description", spec.name);
         let schema = &spec.input_schema;

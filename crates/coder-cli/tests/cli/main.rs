@@ -6,6 +6,7 @@ mod crash;
 mod crash_matrix;
 mod flood;
 mod keys;
+mod rules;
 
 use std::path::Path;
 use std::process::{Command, Output};

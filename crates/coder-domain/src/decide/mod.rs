@@ -35,9 +35,19 @@ pub mod limits {
     pub const ARTIFACT_BYTES: usize = 4 * 1024 * 1024;
     /// Bytes of an error or status text.
     pub const NOTE_BYTES: usize = 64 * 1024;
+    /// Permission rules of one project.
+    pub const RULES: usize = 500;
+    /// Bytes of one permission rule's pattern.
+    pub const RULE_PATTERN_BYTES: usize = 1024;
     /// Bytes of one stored content (a file's text before or after a change). Tools and the
     /// tree of a command's effects stay well under it; it bounds what any caller can store.
     pub const BLOB_BYTES: usize = 16 * 1024 * 1024;
+    /// Attachments of one message.
+    pub const ATTACHMENTS: usize = 20;
+    /// Bytes of one attached file's text; a longer file is cut there and marked truncated.
+    pub const ATTACHED_FILE_BYTES: usize = 256 * 1024;
+    /// Bytes of one attached image.
+    pub const IMAGE_BYTES: u64 = 5 * 1024 * 1024;
 }
 
 /// Validates `command` against `state` and returns the events that record it.
@@ -54,6 +64,7 @@ pub fn decide(
         | C::UnarchiveThread { .. }
         | C::MarkThreadRead { .. }
         | C::SendMessage { .. }
+        | C::CompactThread { .. }
         | C::DeleteMessage { .. }
         | C::StartAssistantMessage { .. }
         | C::StreamText { .. }
@@ -73,6 +84,7 @@ pub fn decide(
         | C::CompleteToolUse { .. }
         | C::FailToolUse { .. }
         | C::StartStep { .. }
+        | C::DenyToolCall { .. }
         | C::UpdateStep { .. }
         | C::CompleteStep { .. }
         | C::AddArtifact { .. }

@@ -10,6 +10,7 @@ use crate::error::{DomainError, EntityKind};
 use crate::events::DomainEvent;
 use crate::ids::FileId;
 use crate::state::DomainState;
+use crate::values::PermissionRule;
 
 pub(super) fn decide(
     state: &DomainState,
@@ -52,6 +53,9 @@ pub(super) fn decide(
             for tool in changes.tool_approvals.keys() {
                 check_label("tool name", tool, limits::NAME_CHARS)?;
             }
+            if let Some(rules) = &changes.rules {
+                changes.rules = Some(check_rules(rules)?);
+            }
             vec![DomainEvent::ProjectUpdated { project_id: *project_id, changes, timestamp }]
         }
         C::RecordFileChange { project_id, path, change_type, run_id } => {
@@ -83,6 +87,33 @@ pub(super) fn decide(
         _ => unreachable!("routed by decide()"),
     };
     Ok(events)
+}
+
+/// A project's permission rules, trimmed: at most `limits::RULES`, each with a tool name (or
+/// `*`) and a pattern of at most `limits::RULE_PATTERN_BYTES` on one line, none twice. What a
+/// pattern means is the agent's to check; the log only promises a list of well-formed rules.
+fn check_rules(rules: &[PermissionRule]) -> Result<Vec<PermissionRule>, DomainError> {
+    if rules.len() > limits::RULES {
+        return Err(DomainError::invalid(
+            "rules",
+            format!("a project holds at most {} rules", limits::RULES),
+        ));
+    }
+    let mut checked: Vec<PermissionRule> = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let tool = check_label("rule tool", &rule.tool, limits::NAME_CHARS)?;
+        check_size("rule pattern", rule.pattern.len(), limits::RULE_PATTERN_BYTES)?;
+        let pattern = check_label("rule pattern", &rule.pattern, limits::RULE_PATTERN_BYTES)?;
+        let rule = PermissionRule { effect: rule.effect, tool, pattern };
+        if checked.contains(&rule) {
+            return Err(DomainError::invalid(
+                "rules",
+                format!("the rule {} {} `{}` is given twice", rule.effect, rule.tool, rule.pattern),
+            ));
+        }
+        checked.push(rule);
+    }
+    Ok(checked)
 }
 
 /// A project root: an absolute path without `..`. Whether it exists is the caller's concern.

@@ -45,6 +45,19 @@ pub(super) fn decide(
                 timestamp,
             }]
         }
+        C::DenyToolCall { run_id, step_id, step_type, description, message_id, input, rule, reason } => {
+            deny_tool_call(
+                state,
+                *run_id,
+                *step_id,
+                step_type,
+                description,
+                *message_id,
+                input,
+                (rule, reason),
+                now,
+            )?
+        }
         C::UpdateStep { run_id, step_id, status, progress } => {
             let run = run(state, *run_id)?;
             step(run, *step_id)?;
@@ -274,6 +287,75 @@ fn decision(
         }
     }
     Ok(events)
+}
+
+/// A tool call a rule refuses: the events `StartStep`, `StartToolUse` and `RejectStep` would
+/// record, checked as they would be, in one batch.
+#[allow(clippy::too_many_arguments)]
+fn deny_tool_call(
+    state: &DomainState,
+    run_id: RunId,
+    step_id: StepId,
+    step_type: &StepType,
+    description: &str,
+    message_id: crate::ids::MessageId,
+    input: &serde_json::Value,
+    (rule, reason): (&String, &String),
+    now: DateTime<Utc>,
+) -> Result<Vec<DomainEvent>, DomainError> {
+    let StepType::ToolCall { tool_use_id, tool_name, gate: crate::values::ApprovalGate::NeedsApproval } =
+        step_type
+    else {
+        return Err(DomainError::invalid("step type", "only a tool call that needs approval can be denied"));
+    };
+    let run = run(state, run_id)?;
+    if state.tool_uses.contains_key(tool_use_id) {
+        return Err(DomainError::exists(EntityKind::ToolUse, tool_use_id));
+    }
+    let message = state
+        .messages
+        .get(&message_id)
+        .filter(|m| m.thread_id == run.thread_id)
+        .ok_or_else(|| DomainError::not_found(EntityKind::Message, message_id))?;
+    let tool_name = check_label("tool name", tool_name, limits::NAME_CHARS)?;
+    check_size("step description", description.len(), limits::NOTE_BYTES)?;
+    check_size("tool input", json_len(input), limits::TOOL_INPUT_BYTES)?;
+    let rule = check_label("rule", rule, limits::NOTE_BYTES)?;
+    check_size("reason", reason.len(), limits::NOTE_BYTES)?;
+    let decision = ApprovalDecision {
+        verdict: Verdict::Rejected,
+        by: Approver::Policy { rule },
+        reason: Some(reason.clone()),
+    };
+    let mut checked = run.clone();
+    checked.start_step(StepRun::new(step_id, step_type.clone(), description.to_owned(), now))?;
+    checked.decide_step(step_id, decision.clone())?;
+    Ok(vec![
+        DomainEvent::RunStepStarted {
+            run_id,
+            step_id,
+            step_type: step_type.clone(),
+            description: description.to_owned(),
+            timestamp: now,
+        },
+        DomainEvent::ToolUseStarted {
+            tool_use_id: *tool_use_id,
+            run_id,
+            message_id: message.id,
+            tool_name,
+            input: input.clone(),
+            timestamp: now,
+        },
+        DomainEvent::RunStepUpdated {
+            run_id,
+            step_id,
+            status: StepStatus::Skipped,
+            progress: None,
+            timestamp: now,
+            decision: Some(decision),
+        },
+        DomainEvent::ToolUseCancelled { tool_use_id: *tool_use_id, timestamp: now },
+    ])
 }
 
 /// The run's tool uses that are not final, in id order.

@@ -5,12 +5,13 @@ use smallvec::SmallVec;
 
 use super::{check_label, check_size, limits};
 use crate::commands::Command;
+use crate::entities::title_from;
 use crate::entities::{Message, Thread, TransitionError};
 use crate::error::{DomainError, EntityKind};
 use crate::events::DomainEvent;
 use crate::ids::{MessageId, ThreadId};
 use crate::state::DomainState;
-use crate::values::Role;
+use crate::values::{Attachment, Role, IMAGE_TYPES};
 
 pub(super) fn decide(
     state: &DomainState,
@@ -61,19 +62,85 @@ pub(super) fn decide(
             }
             vec![updated(*thread_id, None, None, true)]
         }
-        C::SendMessage { thread_id, message_id, content } => {
-            open_thread(state, *thread_id)?;
+        C::SendMessage { thread_id, message_id, content, attachments } => {
+            let named = open_thread(state, *thread_id)?.named;
             new_message(state, *message_id)?;
-            if content.trim().is_empty() {
+            if content.trim().is_empty() && attachments.is_empty() {
                 return Err(DomainError::EmptyMessage);
             }
             check_size("message", content.len(), limits::MESSAGE_BYTES)?;
-            vec![DomainEvent::MessageAdded {
+            if attachments.len() > limits::ATTACHMENTS {
+                return Err(DomainError::invalid(
+                    "attachments",
+                    format!("a message carries at most {} attachments", limits::ATTACHMENTS),
+                ));
+            }
+            attachments.iter().try_for_each(check_attachment)?;
+            let mut events = vec![DomainEvent::MessageAdded {
                 thread_id: *thread_id,
                 message_id: *message_id,
                 content: content.clone(),
                 role: Role::User,
                 tool_uses: SmallVec::new(),
+                timestamp,
+            }];
+            events.extend(attachments.iter().map(|attachment| DomainEvent::MessageAttached {
+                thread_id: *thread_id,
+                message_id: *message_id,
+                attachment: attachment.clone(),
+                timestamp,
+            }));
+            // A thread nobody named is titled by its first message: its first words, or the
+            // name of what it attaches. A rename, before or after, wins.
+            if !named {
+                let title = title_from(content).or_else(|| attachments.first().map(attachment_title));
+                if let Some(title) = title {
+                    events.push(updated(*thread_id, Some(title), None, false));
+                }
+            }
+            events
+        }
+        C::CompactThread {
+            thread_id,
+            through,
+            summary,
+            replaced_tokens,
+            summary_tokens,
+            trigger,
+            run_id,
+        } => {
+            let thread = thread(state, *thread_id)?;
+            let last = message(state, *thread_id, *through)?;
+            if last.streaming {
+                return Err(TransitionError::new("message", through, "streaming", "summarized").into());
+            }
+            if summary.trim().is_empty() {
+                return Err(DomainError::invalid("summary", "must not be empty"));
+            }
+            check_size("summary", summary.len(), limits::MESSAGE_BYTES)?;
+            // A summary only ever moves forward: one that covers less than the thread's newest
+            // would send the model messages it has already summarized.
+            if let Some(previous) = thread.compacted_through.and_then(|m| state.messages.get(&m)) {
+                if previous.id == *through || last.created_at < previous.created_at {
+                    return Err(DomainError::invalid(
+                        "through",
+                        "the thread is already summarized past this message",
+                    ));
+                }
+            }
+            if let Some(run_id) = run_id {
+                if state.runs.get(run_id).is_none_or(|r| r.thread_id != *thread_id) {
+                    return Err(DomainError::not_found(EntityKind::Run, run_id));
+                }
+            }
+            vec![DomainEvent::ThreadCompacted {
+                thread_id: *thread_id,
+                through: *through,
+                summary: summary.clone(),
+                replaced_tokens: *replaced_tokens,
+                summary_tokens: *summary_tokens,
+                trigger: trigger.clone(),
+                run_id: *run_id,
                 timestamp,
             }]
         }
@@ -158,4 +225,37 @@ fn message(state: &DomainState, thread_id: ThreadId, id: MessageId) -> Result<&M
         .get(&id)
         .filter(|m| m.thread_id == thread_id)
         .ok_or_else(|| DomainError::not_found(EntityKind::Message, id))
+}
+
+/// An attachment within the limits: a relative file path and text cut at
+/// `ATTACHED_FILE_BYTES`, or an image of a type both providers accept and at most `IMAGE_BYTES`.
+fn check_attachment(attachment: &Attachment) -> Result<(), DomainError> {
+    match attachment {
+        Attachment::File { path, content, .. } => {
+            if path.trim().is_empty() || path.starts_with('/') || path.split('/').any(|part| part == "..") {
+                return Err(DomainError::invalid("attachment path", "must be relative to the project"));
+            }
+            check_size("attachment path", path.len(), limits::PATH_BYTES)?;
+            check_size("attached file", content.len(), limits::ATTACHED_FILE_BYTES)
+        }
+        Attachment::Image { mime_type, bytes, name, .. } => {
+            if !IMAGE_TYPES.contains(&mime_type.as_str()) {
+                return Err(DomainError::invalid(
+                    "image",
+                    format!("{mime_type} is not an image type Coder sends (PNG, JPEG or WebP)"),
+                ));
+            }
+            check_size("image name", name.len(), limits::PATH_BYTES)?;
+            check_size("image", usize::try_from(*bytes).unwrap_or(usize::MAX), limits::IMAGE_BYTES as usize)
+        }
+    }
+}
+
+/// What an attachment is called in a title.
+fn attachment_title(attachment: &Attachment) -> String {
+    let name = match attachment {
+        Attachment::File { path, .. } => path.rsplit('/').next().unwrap_or(path),
+        Attachment::Image { name, .. } => name,
+    };
+    name.chars().take(limits::TITLE_CHARS).collect()
 }

@@ -15,7 +15,7 @@ pub use file::File;
 pub use message::Message;
 pub use project::Project;
 pub use run::{Run, StepRun};
-pub use thread::Thread;
+pub use thread::{title_from, Thread, DEFAULT_TITLE};
 pub use tool_use::ToolUse;
 
 /// A lifecycle transition that the entity's state does not allow.

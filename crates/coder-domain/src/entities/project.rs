@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::ProjectId;
-use crate::values::{ProjectChanges, ToolApproval};
+use crate::values::{PermissionRule, ProjectChanges, ToolApproval};
 
 /// A folder on disk that threads and runs work on.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -16,6 +16,10 @@ pub struct Project {
     pub path: String,
     /// Tools this project allows without asking, or asks for explicitly.
     pub tool_approvals: BTreeMap<String, ToolApproval>,
+    /// The project's permission rules, in the order they were given. Absent from snapshots
+    /// and views written before rules existed, and empty then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<PermissionRule>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -31,6 +35,9 @@ impl Project {
         }
         for (tool, approval) in &changes.tool_approvals {
             self.tool_approvals.insert(tool.clone(), *approval);
+        }
+        if let Some(rules) = &changes.rules {
+            rules.clone_into(&mut self.rules);
         }
         self.updated_at = at;
     }

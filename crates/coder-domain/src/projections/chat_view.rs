@@ -16,7 +16,7 @@ use super::{EventProjection, Projection};
 use crate::envelope::EventEnvelope;
 use crate::events::DomainEvent;
 use crate::ids::{MessageId, RunId, StepId, ThreadId, ToolUseId};
-use crate::values::{Role, StepType, ToolStatus, Verdict};
+use crate::values::{Attachment, CompactionTrigger, ContentHash, Role, StepType, ToolStatus, Verdict};
 
 /// Characters kept of a tool's input for its card.
 const INPUT_SUMMARY_CHARS: usize = 100;
@@ -113,6 +113,56 @@ pub struct MessageView {
     pub streaming: bool,
     /// Completed with the text received before its stream was cut off.
     pub interrupted: bool,
+    /// Files and images the person attached (`MessageAttached`), without a file's text.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentView>,
+    /// Set on the last message a summary stands for: the chat shows the divider "Earlier
+    /// messages summarized" after it, the summary unfoldable.
+    #[serde(default)]
+    pub compaction: Option<CompactionView>,
+}
+
+/// An attachment as the chat shows it: a chip for a file, a thumbnail for an image.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind")]
+pub enum AttachmentView {
+    File {
+        path: String,
+        /// Bytes of the text recorded.
+        bytes: u64,
+        truncated: bool,
+    },
+    Image {
+        blob: ContentHash,
+        mime_type: String,
+        bytes: u64,
+        name: String,
+    },
+}
+
+impl From<&Attachment> for AttachmentView {
+    fn from(attachment: &Attachment) -> Self {
+        match attachment {
+            Attachment::File { path, content, truncated } => {
+                Self::File { path: path.clone(), bytes: content.len() as u64, truncated: *truncated }
+            }
+            Attachment::Image { blob, mime_type, bytes, name } => {
+                Self::Image { blob: *blob, mime_type: mime_type.clone(), bytes: *bytes, name: name.clone() }
+            }
+        }
+    }
+}
+
+/// A summary that replaced the thread's older part in what the model is sent.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CompactionView {
+    pub summary: String,
+    pub replaced_tokens: u64,
+    pub summary_tokens: u64,
+    pub trigger: CompactionTrigger,
+    pub timestamp: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -233,6 +283,8 @@ impl ChatView {
                     tool_uses: tool_uses.to_vec(),
                     streaming,
                     interrupted: false,
+                    attachments: Vec::new(),
+                    compaction: None,
                 }));
                 self.message_count += 1;
                 if streaming {
@@ -273,6 +325,30 @@ impl ChatView {
                 self.remove(index);
                 self.message_count = self.message_count.saturating_sub(1);
                 Some(ChatChange::EntriesRemoved { start: index, end: index + 1 })
+            }
+            E::MessageAttached { message_id, attachment, .. } => {
+                let index = self.message_index(*message_id)?;
+                self.message_at_mut(index)?.attachments.push(attachment.into());
+                Some(ChatChange::EntryUpdated { index })
+            }
+            E::ThreadCompacted {
+                through,
+                summary,
+                replaced_tokens,
+                summary_tokens,
+                trigger,
+                timestamp,
+                ..
+            } => {
+                let index = self.message_index(*through)?;
+                self.message_at_mut(index)?.compaction = Some(CompactionView {
+                    summary: summary.clone(),
+                    replaced_tokens: *replaced_tokens,
+                    summary_tokens: *summary_tokens,
+                    trigger: trigger.clone(),
+                    timestamp: *timestamp,
+                });
+                Some(ChatChange::EntryUpdated { index })
             }
             E::RunStarted { run_id, .. } => {
                 self.runs.insert(*run_id);

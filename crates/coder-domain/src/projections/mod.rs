@@ -6,14 +6,20 @@
 
 mod chat_view;
 mod correlation;
+mod plan;
 mod project_files;
 mod run_view;
 mod snapshot;
 mod summary;
 mod thread_list;
 
-pub use chat_view::{ChatChange, ChatEntry, ChatView, MessageView, ToolUseView};
+pub use chat_view::{
+    AttachmentView, ChatChange, ChatEntry, ChatView, CompactionView, MessageView, ToolUseView,
+};
 pub use correlation::CorrelationView;
+pub use plan::{
+    Plan, PlanError, PlanItem, PlanStatus, PLAN_ITEMS, PLAN_NOTE_CHARS, PLAN_TITLE_CHARS, UPDATE_PLAN,
+};
 pub use project_files::{FileChangeRecord, ProjectFiles};
 pub use run_view::{ArtifactInfo, RunView};
 pub use snapshot::Snapshot;

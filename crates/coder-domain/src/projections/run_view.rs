@@ -1,16 +1,21 @@
 //! `RunView`: one run for the run panel — its steps with status and progress, the tool uses it
 //! made (with their full input, to show what a step waiting for approval will do), artifacts,
-//! cost and duration.
+//! cost and duration, and the run's plan with the plan item each step worked on.
+//!
+//! The plan is a projection too: the input of the run's latest completed `update_plan` call
+//! (see `plan`). A step belongs to the item that was in progress, by event order, when the step
+//! started; a step started while no item was in progress belongs to none.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::plan::{Plan, UPDATE_PLAN};
 use super::{EventProjection, Projection};
 use crate::entities::{Run, StepRun, ToolUse};
-use crate::envelope::EventEnvelope;
+use crate::envelope::{EventEnvelope, META_REASON, META_TURN_LIMIT};
 use crate::events::DomainEvent;
-use crate::ids::{RunId, ToolUseId};
+use crate::ids::{RunId, StepId, ToolUseId};
 use crate::values::{ArtifactType, Verdict};
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -22,6 +27,17 @@ pub struct RunView {
     pub run: Option<Run>,
     pub tool_uses: Vec<ToolUse>,
     pub artifacts: Vec<ArtifactInfo>,
+    /// The input of the run's latest completed `update_plan` call; `None` until one completes.
+    /// An input that is not a valid plan leaves the plan as it was.
+    pub plan: Option<Plan>,
+    /// For each step started while a plan item was in progress: that item's index in the plan
+    /// of that moment. Steps started with no item in progress are absent.
+    pub step_plan_items: BTreeMap<StepId, u32>,
+    /// Why the run ended, in words, when its ending event says (`META_REASON`).
+    pub end_reason: Option<String>,
+    /// The run stopped at its turn limit while the model was still working (`META_TURN_LIMIT`):
+    /// the run panel offers "Continue".
+    pub stopped_at_turn_limit: bool,
     #[serde(skip)]
     tool_index: HashMap<ToolUseId, usize>,
 }
@@ -41,18 +57,51 @@ struct RunViewData {
     run: Option<Run>,
     tool_uses: Vec<ToolUse>,
     artifacts: Vec<ArtifactInfo>,
+    #[serde(default)]
+    plan: Option<Plan>,
+    #[serde(default)]
+    step_plan_items: BTreeMap<StepId, u32>,
+    #[serde(default)]
+    end_reason: Option<String>,
+    #[serde(default)]
+    stopped_at_turn_limit: bool,
 }
 
 impl From<RunViewData> for RunView {
     fn from(d: RunViewData) -> Self {
         let tool_index = d.tool_uses.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
-        Self { run_id: d.run_id, run: d.run, tool_uses: d.tool_uses, artifacts: d.artifacts, tool_index }
+        Self {
+            run_id: d.run_id,
+            run: d.run,
+            tool_uses: d.tool_uses,
+            artifacts: d.artifacts,
+            plan: d.plan,
+            step_plan_items: d.step_plan_items,
+            end_reason: d.end_reason,
+            stopped_at_turn_limit: d.stopped_at_turn_limit,
+            tool_index,
+        }
     }
 }
 
 impl RunView {
     pub fn new(run_id: RunId) -> Self {
-        Self { run_id, run: None, tool_uses: Vec::new(), artifacts: Vec::new(), tool_index: HashMap::new() }
+        Self {
+            run_id,
+            run: None,
+            tool_uses: Vec::new(),
+            artifacts: Vec::new(),
+            plan: None,
+            step_plan_items: BTreeMap::new(),
+            end_reason: None,
+            stopped_at_turn_limit: false,
+            tool_index: HashMap::new(),
+        }
+    }
+
+    /// The index of the plan item the step worked on: the one in progress when it started.
+    pub fn plan_item_of(&self, step: StepId) -> Option<usize> {
+        self.step_plan_items.get(&step).map(|&i| i as usize)
     }
 
     /// The tool use with this id.
@@ -113,8 +162,11 @@ impl RunView {
             }
             E::ToolUseProgress { .. } => return true,
             E::ToolUseComplete { tool_use_id, result, duration_ms, timestamp } => {
-                if let Some(t) = self.tool_mut(*tool_use_id) {
-                    let _ignored_if_illegal = t.complete(result.clone(), *duration_ms, *timestamp);
+                let completed = self
+                    .tool_mut(*tool_use_id)
+                    .is_some_and(|t| t.complete(result.clone(), *duration_ms, *timestamp).is_ok());
+                if completed {
+                    self.take_plan_from(*tool_use_id);
                 }
                 return true;
             }
@@ -144,7 +196,12 @@ impl RunView {
         match event {
             E::RunStepStarted { step_id, step_type, description, timestamp, .. } => {
                 let step = StepRun::new(*step_id, step_type.clone(), description.clone(), *timestamp);
-                let _ignored_if_illegal = run.start_step(step);
+                if run.start_step(step).is_ok() {
+                    if let Some(item) = self.plan.as_ref().and_then(Plan::in_progress) {
+                        // An index below PLAN_ITEMS fits in a u32.
+                        self.step_plan_items.insert(*step_id, item as u32);
+                    }
+                }
             }
             E::RunStepUpdated { step_id, status, progress, decision, timestamp, .. } => match decision {
                 Some(decision) => {
@@ -171,6 +228,14 @@ impl RunView {
         true
     }
 
+    /// Makes the input of a just-completed `update_plan` call the run's plan, if it is one.
+    fn take_plan_from(&mut self, id: ToolUseId) {
+        let Some(tool) = self.tool_use(id).filter(|t| t.tool_name == UPDATE_PLAN) else { return };
+        if let Ok(plan) = Plan::from_input(&tool.input) {
+            self.plan = Some(plan);
+        }
+    }
+
     fn tool_mut(&mut self, id: ToolUseId) -> Option<&mut ToolUse> {
         let i = *self.tool_index.get(&id)?;
         self.tool_uses.get_mut(i)
@@ -179,10 +244,18 @@ impl RunView {
 
 impl Projection for RunView {
     const NAME: &'static str = "run_view";
-    const VERSION: u32 = 1;
+    /// 2: the plan and the plan item of each step. 3: why the run ended.
+    const VERSION: u32 = 3;
 
     fn apply_envelope(&mut self, envelope: &EventEnvelope) {
         self.apply(&envelope.event);
+        if let DomainEvent::RunFinished { run_id, .. } = &envelope.event {
+            if *run_id == self.run_id {
+                self.end_reason = envelope.metadata.get(META_REASON).cloned();
+                self.stopped_at_turn_limit =
+                    envelope.metadata.get(META_TURN_LIMIT).is_some_and(|v| v == "true");
+            }
+        }
     }
 }
 

@@ -45,6 +45,7 @@ fn update_project() {
         name: Some("renamed".into()),
         path: None,
         tool_approvals: BTreeMap::from([("write_file".to_string(), ToolApproval::AlwaysAllow)]),
+        rules: None,
     };
     s.when(Command::UpdateProject { project_id: w.project, changes: changes.clone() }).then_expect_events(&[
         DomainEvent::ProjectUpdated { project_id: w.project, changes, timestamp: now() },
@@ -73,6 +74,93 @@ fn always_allow_is_kept_in_the_project() {
     });
     assert_eq!(s.state.projects[&w.project].tool_approval("run_command"), Some(ToolApproval::AlwaysAllow));
     assert_eq!(s.state.projects[&w.project].tool_approval("write_file"), None);
+}
+
+fn rule(effect: RuleEffect, tool: &str, pattern: &str) -> PermissionRule {
+    PermissionRule { effect, tool: tool.into(), pattern: pattern.into() }
+}
+
+fn set_rules(project_id: ProjectId, rules: Vec<PermissionRule>) -> Command {
+    Command::UpdateProject {
+        project_id,
+        changes: ProjectChanges { rules: Some(rules), ..Default::default() },
+    }
+}
+
+#[test]
+fn rules_replace_the_projects_list_and_are_trimmed() {
+    let w = World::new();
+    let mut s = w.scenario();
+    let given = vec![
+        rule(RuleEffect::Allow, " run_command ", " cargo test* "),
+        rule(RuleEffect::Deny, "*", "!src/**"),
+    ];
+    let stored =
+        vec![rule(RuleEffect::Allow, "run_command", "cargo test*"), rule(RuleEffect::Deny, "*", "!src/**")];
+    s.when(set_rules(w.project, given.clone())).then_expect_events(&[DomainEvent::ProjectUpdated {
+        project_id: w.project,
+        changes: ProjectChanges { rules: Some(stored.clone()), ..Default::default() },
+        timestamp: now(),
+    }]);
+    s.run(set_rules(w.project, given));
+    assert_eq!(s.state.projects[&w.project].rules, stored, "the list is kept in order, trimmed");
+    s.run(set_rules(w.project, vec![rule(RuleEffect::Ask, "write_file", "src/**")]));
+    assert_eq!(
+        s.state.projects[&w.project].rules,
+        [rule(RuleEffect::Ask, "write_file", "src/**")],
+        "a new list replaces the old one whole"
+    );
+    s.run(Command::UpdateProject {
+        project_id: w.project,
+        changes: ProjectChanges { name: Some("renamed".into()), ..Default::default() },
+    });
+    assert_eq!(s.state.projects[&w.project].rules.len(), 1, "changes without rules leave them as they are");
+    s.run(set_rules(w.project, Vec::new()));
+    assert!(s.state.projects[&w.project].rules.is_empty(), "an empty list removes every rule");
+}
+
+#[test]
+fn malformed_rules_are_refused_and_nothing_is_recorded() {
+    let w = World::new();
+    let s = w.scenario();
+    let allow = |tool: &str, pattern: &str| rule(RuleEffect::Allow, tool, pattern);
+    // Each: an empty pattern, an empty tool, a pattern on two lines, the same rule twice, a
+    // tool name over the limit.
+    for bad in [
+        vec![allow("run_command", "  ")],
+        vec![allow("", "cargo test")],
+        vec![allow("run_command", "cargo\ntest")],
+        vec![allow("run_command", "ls"), allow("run_command", " ls")],
+        vec![allow(&"t".repeat(300), "ls")],
+    ] {
+        s.when(set_rules(w.project, bad)).then_expect_error("invalid_input");
+    }
+    s.when(set_rules(w.project, vec![allow("run_command", &"x".repeat(limits::RULE_PATTERN_BYTES + 1))]))
+        .then_expect_error("too_large");
+    let many = (0..=limits::RULES).map(|i| allow("run_command", &format!("cmd{i}"))).collect();
+    s.when(set_rules(w.project, many)).then_expect_error("invalid_input");
+    s.when(set_rules(ProjectId::new(), vec![allow("run_command", "ls")])).then_expect_error("not_found");
+}
+
+#[test]
+fn a_project_update_written_before_rules_existed_still_decodes() {
+    // As the first schema version wrote it: no `rules` field at all.
+    let json = r#"{"name":"Coder","tool_approvals":{"run_command":"AlwaysAllow"}}"#;
+    let changes: ProjectChanges = serde_json::from_str(json).expect("old changes decode");
+    assert_eq!(changes.rules, None, "an old update leaves the rules as they are");
+    assert_eq!(changes.tool_approvals["run_command"], ToolApproval::AlwaysAllow);
+    let project = r#"{"id":"0190a000-0000-7000-8000-000000000001","name":"p","path":"/p",
+        "tool_approvals":{},"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}"#;
+    let project: Project = serde_json::from_str(project).expect("a project without rules decodes");
+    assert!(project.rules.is_empty());
+    // And what is written now reads back, with the effect as a word a person can edit.
+    let with_rules =
+        ProjectChanges { rules: Some(vec![rule(RuleEffect::Deny, "*", ".env")]), ..Default::default() };
+    let text = serde_json::to_string(&with_rules).unwrap();
+    assert_eq!(text, r#"{"rules":[{"effect":"deny","tool":"*","pattern":".env"}]}"#);
+    assert_eq!(serde_json::from_str::<ProjectChanges>(&text).unwrap(), with_rules);
+    let untouched = serde_json::to_string(&ProjectChanges { name: Some("x".into()), ..Default::default() });
+    assert_eq!(untouched.unwrap(), r#"{"name":"x"}"#, "changes without rules are written as before");
 }
 
 #[test]

@@ -627,3 +627,69 @@ fn cancel_tool_use_ends_its_step() {
     s.run(Command::CancelToolUse { tool_use_id: gated });
     assert_eq!(s.state.runs[&w.run].status, RunStatus::Running);
 }
+
+#[test]
+fn a_denied_tool_call_is_recorded_waiting_and_rejected_in_one_batch() {
+    let w = World::new();
+    let mut s = w.scenario();
+    let (step, tool) = (StepId::new(), ToolUseId::new());
+    let step_type = StepType::ToolCall {
+        tool_use_id: tool,
+        tool_name: "run_command".into(),
+        gate: ApprovalGate::NeedsApproval,
+    };
+    let deny = |step_type: StepType, rule: &str| Command::DenyToolCall {
+        run_id: w.run,
+        step_id: step,
+        step_type,
+        description: "Run `rm -rf x`".into(),
+        message_id: w.reply,
+        input: json!({"command": "rm -rf x"}),
+        rule: rule.into(),
+        reason: "denied by rule `rm *` (global)".into(),
+    };
+    let decision = ApprovalDecision {
+        verdict: Verdict::Rejected,
+        by: Approver::Policy { rule: "rule `rm *` (global)".into() },
+        reason: Some("denied by rule `rm *` (global)".into()),
+    };
+    s.when(deny(step_type.clone(), "rule `rm *` (global)")).then_expect_events(&[
+        DomainEvent::RunStepStarted {
+            run_id: w.run,
+            step_id: step,
+            step_type: step_type.clone(),
+            description: "Run `rm -rf x`".into(),
+            timestamp: now(),
+        },
+        DomainEvent::ToolUseStarted {
+            tool_use_id: tool,
+            run_id: w.run,
+            message_id: w.reply,
+            tool_name: "run_command".into(),
+            input: json!({"command": "rm -rf x"}),
+            timestamp: now(),
+        },
+        DomainEvent::RunStepUpdated {
+            run_id: w.run,
+            step_id: step,
+            status: StepStatus::Skipped,
+            progress: None,
+            timestamp: now(),
+            decision: Some(decision.clone()),
+        },
+        DomainEvent::ToolUseCancelled { tool_use_id: tool, timestamp: now() },
+    ]);
+    let pre_approved_type =
+        StepType::ToolCall { tool_use_id: tool, tool_name: "run_command".into(), gate: pre_approved() };
+    s.when(deny(pre_approved_type, "r")).then_expect_error("invalid_input");
+    s.when(deny(step_type.clone(), " ")).then_expect_error("invalid_input");
+    s.when(deny(StepType::ModelCall, "r")).then_expect_error("invalid_input");
+
+    s.run(deny(step_type.clone(), "rule `rm *` (global)"));
+    assert_eq!(s.state.runs[&w.run].status, RunStatus::Running, "the run never waits for a denied call");
+    assert_eq!(s.state.runs[&w.run].step(step).unwrap().decision, Some(decision));
+    assert_eq!(s.state.tool_uses[&tool].status, ToolStatus::Cancelled);
+    s.when(Command::ApproveStep { run_id: w.run, step_id: step, by: Approver::Person })
+        .then_expect_error("approval_already_decided");
+    s.when(deny(step_type, "again")).then_expect_error("already_exists");
+}

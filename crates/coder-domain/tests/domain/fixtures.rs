@@ -1,6 +1,7 @@
 //! The serialized form of events is a promise: `tests/fixtures/events_v1.json`, written by the
-//! first schema version, holds one envelope of each variant and must decode to the same values in
-//! every later version. Never regenerate it; add a new fixture for a new version instead.
+//! first schema version, holds one envelope of each of its twenty variants, and
+//! `events_v2.json` one of each variant schema version 2 added; both must decode to the same
+//! values in every later version. Never regenerate them; add a new fixture for a new version.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events_v1.json");
+const FIXTURE_V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events_v2.json");
+
+/// The variants each schema version added: version 1 the seed's twenty, version 2 two.
+const V1_TYPES: usize = 20;
 
 fn id<T: From<Uuid>>(n: u128) -> T {
     T::from(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n))
@@ -153,6 +158,7 @@ pub fn sample_events() -> Vec<DomainEvent> {
                     ("run_command".into(), ToolApproval::AlwaysAllow),
                     ("write_file".into(), ToolApproval::Ask),
                 ]),
+                rules: None,
             },
             timestamp: at(18),
         },
@@ -167,10 +173,47 @@ pub fn sample_events() -> Vec<DomainEvent> {
     ]
 }
 
-/// The sample events in envelopes with every envelope field set.
+/// One event of each variant schema version 2 added, every field set, in declaration order.
+pub fn sample_events_v2() -> Vec<DomainEvent> {
+    let (thread, message, run) = (id::<ThreadId>(1), id::<MessageId>(2), id::<RunId>(3));
+    vec![
+        DomainEvent::MessageAttached {
+            thread_id: thread,
+            message_id: message,
+            attachment: Attachment::Image {
+                blob: ContentHash::of(b"png bytes"),
+                mime_type: "image/png".into(),
+                bytes: 9,
+                name: "screenshot.png".into(),
+            },
+            timestamp: at(20),
+        },
+        DomainEvent::ThreadCompacted {
+            thread_id: thread,
+            through: message,
+            summary: "The person asked why the parser fails; it was the quotes.".into(),
+            replaced_tokens: 81_234,
+            summary_tokens: 512,
+            trigger: CompactionTrigger::Automatic { window_tokens: 128_000, threshold_percent: 80 },
+            run_id: Some(run),
+            timestamp: at(21),
+        },
+    ]
+}
+
+/// The v1 sample events in envelopes with every envelope field set.
 pub fn sample_envelopes() -> Vec<EventEnvelope> {
+    envelopes(sample_events(), 1)
+}
+
+/// The v2 sample events in envelopes, numbered on from the v1 ones.
+pub fn sample_envelopes_v2() -> Vec<EventEnvelope> {
+    envelopes(sample_events().into_iter().chain(sample_events_v2()).collect(), 2).split_off(V1_TYPES)
+}
+
+fn envelopes(events: Vec<DomainEvent>, schema_version: u32) -> Vec<EventEnvelope> {
     let correlation: Uuid = id(100);
-    sample_events()
+    events
         .into_iter()
         .enumerate()
         .map(|(i, event)| {
@@ -180,7 +223,7 @@ pub fn sample_envelopes() -> Vec<EventEnvelope> {
                 event_id: id(1000 + n),
                 stream: StreamId::Thread(id(1)),
                 stream_version: n as u64,
-                schema_version: 1,
+                schema_version,
                 event,
                 causation_id: (i > 0).then(|| id(1000 + n - 1)),
                 correlation_id: correlation,
@@ -200,12 +243,26 @@ fn the_v1_fixture_still_decodes_to_the_same_events() {
     let decoded: Vec<EventEnvelope> = serde_json::from_str(&text).expect("every v1 event must keep decoding");
     assert_eq!(decoded, sample_envelopes(), "v1 data must read back as the same values");
     let types: Vec<&str> = decoded.iter().map(|e| e.event.type_name()).collect();
-    assert_eq!(types, EVENT_TYPES, "the fixture holds one event of each variant");
+    assert_eq!(types, EVENT_TYPES[..V1_TYPES], "the fixture holds one event of each v1 variant");
+}
+
+#[test]
+fn the_v2_fixture_still_decodes_to_the_same_events() {
+    let Ok(text) = std::fs::read_to_string(FIXTURE_V2) else {
+        let json = serde_json::to_string_pretty(&sample_envelopes_v2()).unwrap();
+        std::fs::write(FIXTURE_V2, json + "\n").unwrap();
+        panic!("{FIXTURE_V2} was missing and has been written; review and commit it");
+    };
+    let decoded: Vec<EventEnvelope> = serde_json::from_str(&text).expect("every v2 event must keep decoding");
+    assert_eq!(decoded, sample_envelopes_v2(), "v2 data must read back as the same values");
+    let types: Vec<&str> = decoded.iter().map(|e| e.event.type_name()).collect();
+    assert_eq!(types, EVENT_TYPES[V1_TYPES..], "the fixture holds one event of each variant v2 added");
+    assert_eq!(SCHEMA_VERSION, 2, "a new schema version needs a fixture of its own");
 }
 
 #[test]
 fn every_variant_round_trips_through_json() {
-    for event in sample_events() {
+    for event in sample_events().into_iter().chain(sample_events_v2()) {
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["type"], event.type_name(), "the tag names the variant");
         let back: DomainEvent = serde_json::from_value(json).unwrap();

@@ -4,6 +4,7 @@ mod decide_projects;
 mod decide_runs;
 mod decide_threads;
 mod fixtures;
+mod plan;
 mod projections;
 mod properties;
 mod seed_examples;

@@ -36,6 +36,7 @@ enum Op {
     CancelRun(u8),
     Artifact(u8),
     FileChange(u8, u8, u8),
+    Compact(u8, u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -65,6 +66,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => n().prop_map(Op::CancelRun),
         1 => n().prop_map(Op::Artifact),
         2 => (n(), n(), n()).prop_map(|(a, b, c)| Op::FileChange(a, b, c)),
+        1 => (n(), n()).prop_map(|(a, b)| Op::Compact(a, b)),
     ]
 }
 
@@ -123,7 +125,33 @@ fn command(state: &DomainState, op: &Op) -> Option<Command> {
             thread_id: pick(&state.threads, i, |t: &Thread| !t.archived)?,
             message_id: MessageId::new(),
             content: WORDS[w as usize % WORDS.len()].into(),
+            // Every fourth message carries a file.
+            attachments: if w % 4 == 0 {
+                vec![Attachment::File {
+                    path: "src/lib.rs".into(),
+                    content: "fn main() {}".into(),
+                    truncated: false,
+                }]
+            } else {
+                Vec::new()
+            },
         },
+        Op::Compact(i, w) => {
+            let id = pick(&state.messages, i, |m: &Message| !m.streaming)?;
+            Command::CompactThread {
+                thread_id: state.messages[&id].thread_id,
+                through: id,
+                summary: WORDS[w as usize % WORDS.len()].into(),
+                replaced_tokens: u64::from(w) * 100,
+                summary_tokens: u64::from(w),
+                trigger: if w % 2 == 0 {
+                    CompactionTrigger::Manual
+                } else {
+                    CompactionTrigger::Automatic { window_tokens: 8192, threshold_percent: 80 }
+                },
+                run_id: None,
+            }
+        }
         Op::Delete(i) => {
             let id = pick(&state.messages, i, |m: &Message| !m.streaming)?;
             Command::DeleteMessage { thread_id: state.messages[&id].thread_id, message_id: id }

@@ -116,6 +116,7 @@ impl World {
                 thread_id: self.thread,
                 message_id: self.user_message,
                 content: "Please fix it".into(),
+                attachments: Vec::new(),
             },
             Command::StartRun { run_id: self.run, thread_id: self.thread, agent_name: "coder".into() },
             Command::StartAssistantMessage { thread_id: self.thread, message_id: self.reply },

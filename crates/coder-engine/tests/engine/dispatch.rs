@@ -34,6 +34,7 @@ fn refused_commands_store_nothing() {
             thread_id: thread,
             message_id: MessageId::new(),
             content: "  ".into(),
+            attachments: Vec::new(),
         })
         .unwrap_err();
     assert_eq!(err.code(), "empty_message");

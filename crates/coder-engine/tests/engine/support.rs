@@ -37,7 +37,12 @@ pub fn thread(engine: &Engine, title: &str) -> (ProjectId, ThreadId) {
 pub fn say(engine: &Engine, thread: ThreadId, text: &str) -> MessageId {
     let message_id = MessageId::new();
     engine
-        .dispatch_blocking(Command::SendMessage { thread_id: thread, message_id, content: text.into() })
+        .dispatch_blocking(Command::SendMessage {
+            thread_id: thread,
+            message_id,
+            content: text.into(),
+            attachments: Vec::new(),
+        })
         .unwrap();
     message_id
 }

@@ -178,6 +178,7 @@ pub fn sample_events() -> Vec<DomainEvent> {
                     ("run_command".into(), ToolApproval::AlwaysAllow),
                     ("write_file".into(), ToolApproval::Ask),
                 ]),
+                rules: None,
             },
             timestamp: at(18),
         },

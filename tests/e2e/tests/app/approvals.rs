@@ -131,7 +131,7 @@ fn an_approval_waiting_at_a_restart_can_still_be_given() {
     let readme = write_waiting(&app);
 
     app.restart();
-    ui::open_thread(&app, "New thread");
+    // The thread open at closing opens again by itself.
     ui::wait_messages(&app, &[("You", ASK), ("Coder", SAY)]);
     app.find(&ui::tool_card("awaiting_approval"));
     assert_eq!(read(&readme), ORIGINAL, "a restart approves nothing by itself");

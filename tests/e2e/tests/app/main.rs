@@ -2,8 +2,13 @@
 //! tauri-driver, against a scripted model on loopback. Tests run one at a time (see `App`).
 
 mod approvals;
+mod attachments;
+mod compaction;
+mod continue_run;
 mod long_thread;
+mod plan;
 mod projects;
+mod rules;
 mod settings;
 mod sidebar;
 mod smoke;
