@@ -54,7 +54,6 @@ fn main() {
         .plugin(window_state_plugin(&data_dir))
         .plugin(navigation_guard())
         .manage(stream::Streams::default())
-        .manage(commands::chat::PastView::default())
         .setup(move |app| {
             let state = state::AppState::open(&setup_dir)?;
             events::forward(app.handle(), &state);

@@ -118,6 +118,10 @@ impl Shared {
     }
 }
 
+/// Serializes `Agent::continue_run` on an engine.
+#[derive(Default)]
+struct Continuing(tokio::sync::Mutex<()>);
+
 /// The agent runtime. Cheap to clone.
 #[derive(Clone)]
 pub struct Agent {
@@ -299,6 +303,10 @@ impl Agent {
     /// run, and when the thread has a newer run (someone went on already).
     pub async fn continue_run(&self, run_id: RunId) -> Result<RunId, AgentError> {
         self.shared.engine.recovered().map_err(AgentError::NotRecovered)?;
+        // One at a time on this engine: a second "Continue" (a double click) sees the run the
+        // first started, so it is refused instead of forking the thread.
+        let continuing = self.shared.engine.extension::<Continuing>();
+        let _one_at_a_time = continuing.0.lock().await;
         let view = self.shared.engine.run_view(run_id).map_err(|_| AgentError::UnknownRun(run_id))?;
         let run = view.run.as_ref().ok_or(AgentError::UnknownRun(run_id))?;
         if !view.stopped_at_turn_limit {

@@ -341,6 +341,18 @@ fn gate(
     tool: &str,
     input: &serde_json::Value,
 ) -> (ApprovalGate, Option<RuleName>) {
+    let rules = rule_set(ctx, thread_id);
+    let root = ctx.shared_root(thread_id).ok();
+    match rules.decide(&Call::new(&ctx.shared.tools, tool, input, root.as_deref())) {
+        Verdict::Allow { by } => (ApprovalGate::PreApproved { policy: by }, None),
+        Verdict::Ask { .. } => (ApprovalGate::NeedsApproval, None),
+        Verdict::Deny { by } => (ApprovalGate::NeedsApproval, Some(by)),
+    }
+}
+
+/// The rules that apply to the thread's project now: its own, the global ones, and its
+/// "always allow" tools.
+fn rule_set(ctx: &RunContext, thread_id: ThreadId) -> RuleSet {
     let (project_rules, always_allow) = ctx
         .shared
         .engine
@@ -350,13 +362,36 @@ fn gate(
         })
         .unwrap_or_default();
     let config = ctx.shared.config();
-    let rules = RuleSet::new(&project_rules, &config.settings.rules, &always_allow);
-    let root = ctx.shared_root(thread_id).ok();
-    match rules.decide(&Call::new(&ctx.shared.tools, tool, input, root.as_deref())) {
-        Verdict::Allow { by } => (ApprovalGate::PreApproved { policy: by }, None),
-        Verdict::Ask { .. } => (ApprovalGate::NeedsApproval, None),
-        Verdict::Deny { by } => (ApprovalGate::NeedsApproval, Some(by)),
-    }
+    RuleSet::new(&project_rules, &config.settings.rules, &always_allow)
+}
+
+/// Why a write must not run after all, deciding its call again right before it runs: the
+/// calls of a turn are decided before any of them runs, so an earlier one (a command making
+/// `src/cfg` a link to `../.env`) can change where a later write lands. A write a rule now
+/// denies never runs; a pre-approved one that would now wait for the person does not run
+/// either (the model is told, and may ask again in a new call).
+fn refused_now(
+    ctx: &RunContext,
+    thread_id: ThreadId,
+    step_id: StepId,
+    tool: &str,
+    input: &serde_json::Value,
+    root: &std::path::Path,
+) -> Option<String> {
+    let pre_approved = ctx.shared.engine.with_state(|s| {
+        s.runs.get(&ctx.run_id).and_then(|r| r.steps.iter().find(|st| st.id == step_id)).is_some_and(|st| {
+            matches!(&st.step_type, StepType::ToolCall { gate: ApprovalGate::PreApproved { .. }, .. })
+        })
+    });
+    let path = input.get("path").and_then(serde_json::Value::as_str).unwrap_or_default();
+    let why = match rule_set(ctx, thread_id).decide(&Call::new(&ctx.shared.tools, tool, input, Some(root))) {
+        Verdict::Allow { .. } => return None,
+        Verdict::Deny { by } => format!("it is now {}", Verdict::denial_reason(&by)),
+        Verdict::Ask { .. } if !pre_approved => return None,
+        Verdict::Ask { by: Some(by) } => format!("it now needs the person's approval ({by})"),
+        Verdict::Ask { by: None } => "no rule allows it any more".to_owned(),
+    };
+    Some(format!("{path} was not written: the rules were checked again right before the write, and {why}"))
 }
 
 /// What the run panel calls a model call: its number in the run and the model, the provider's
@@ -416,6 +451,11 @@ async fn run_tool(ctx: &RunContext, step_id: StepId, tool_use_id: ToolUseId) -> 
         Ok(root) => root,
         Err(e) => return fail(e).await,
     };
+    if tool.kind() == ToolKind::Write {
+        if let Some(error) = refused_now(ctx, thread_id, step_id, &name, &input, &root) {
+            return fail(error).await;
+        }
+    }
     let project = engine.with_state(|s| s.threads.get(&thread_id).and_then(|t| t.project_id));
     let cancel = ctx.cancel.child_token();
     if let Some(active) = ctx.shared.runners.lock().get_mut(&ctx.run_id) {

@@ -264,7 +264,7 @@ fn waiting_step(
     let tools = ToolSet::standard();
     engine.with_state(|s| {
         let run = s.runs.get(&run)?;
-        let step = run.steps.iter().find(|st| st.awaiting_approval() && !shown.asked.contains(&st.id))?;
+        let step = run.waiting_steps().find(|st| !shown.asked.contains(&st.id))?;
         let tool = s.tool_uses.get(&step.tool_use_id()?)?;
         let kind = tools.get(&tool.tool_name).map(|t| t.kind());
         Some((step.id, tool.tool_name.clone(), kind, tool.input.clone()))

@@ -101,6 +101,7 @@ impl DomainState {
                     updated_at: *timestamp,
                     unread: 0,
                     compacted_through: None,
+                    compacted_at: None,
                     named: title != crate::entities::DEFAULT_TITLE,
                 });
             }
@@ -258,8 +259,10 @@ impl DomainState {
             // An attachment changes nothing a command is decided against.
             E::MessageAttached { .. } => {}
             E::ThreadCompacted { thread_id, through, timestamp, .. } => {
+                let written = self.messages.get(through).map(|m| m.created_at);
                 if let Some(thread) = self.threads.get_mut(thread_id) {
                     thread.compacted_through = Some(*through);
+                    thread.compacted_at = written.or(thread.compacted_at);
                     thread.updated_at = *timestamp;
                 }
             }

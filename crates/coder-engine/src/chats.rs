@@ -7,6 +7,7 @@
 //! opening a long thread costs its snapshot plus the events since, not the whole log.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use coder_domain::{ChatView, EventEnvelope, Projection, RunId, StreamId, ThreadId};
 use coder_store::EventStore;
@@ -82,6 +83,34 @@ impl ChatCache {
     }
 }
 
+/// The past chat view last asked for: one thread as of one sequence (time travel). Scrolling a
+/// past chat asks for page after page of the same view; keeping the last one rebuilds it from
+/// the log once, not per page. Only one is kept: a person looks at one past moment at a time.
+#[derive(Default)]
+pub(crate) struct PastChat(Mutex<Option<(ThreadId, u64, Arc<ChatView>)>>);
+
+impl PastChat {
+    /// The view of `thread` as of `sequence`: the kept one when it is that view, else the one
+    /// `build` makes, which is then kept in its place. `build` runs without the lock, so a slow
+    /// rebuild holds up no other reader; when it fails, the view kept before stays.
+    pub fn get_or_build(
+        &self,
+        thread: ThreadId,
+        sequence: u64,
+        build: impl FnOnce() -> Result<ChatView, QueryError>,
+    ) -> Result<Arc<ChatView>, QueryError> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some((kept_thread, kept_at, view)) = kept {
+            if kept_thread == thread && kept_at == sequence {
+                return Ok(view);
+            }
+        }
+        let view = Arc::new(build()?);
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((thread, sequence, view.clone()));
+        Ok(view)
+    }
+}
+
 /// A thread's runs with the sequence of each one's latest event: what a tail read needs from the
 /// write model, copied out so that the read itself happens without the engine's lock.
 pub(crate) type ThreadRuns = Vec<(RunId, u64)>;
@@ -147,4 +176,51 @@ pub(crate) fn load(
         }
     }
     Ok((view, thread_version))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// A `build` that counts its calls and makes an empty view of `thread`.
+    fn counted(builds: &Cell<u32>, thread: ThreadId) -> impl FnOnce() -> Result<ChatView, QueryError> + '_ {
+        move || {
+            builds.set(builds.get() + 1);
+            Ok(ChatView::new(thread))
+        }
+    }
+
+    #[test]
+    fn the_past_view_asked_for_again_is_not_rebuilt() {
+        let (past, builds, thread) = (PastChat::default(), Cell::new(0), ThreadId::new());
+        let first = past.get_or_build(thread, 7, counted(&builds, thread)).unwrap();
+        let again = past.get_or_build(thread, 7, counted(&builds, thread)).unwrap();
+        assert_eq!(builds.get(), 1, "the second page of the same past view reuses it");
+        assert!(Arc::ptr_eq(&first, &again), "the very view kept is handed out");
+    }
+
+    #[test]
+    fn another_moment_or_thread_replaces_the_kept_view() {
+        let (past, builds) = (PastChat::default(), Cell::new(0));
+        let (thread, other) = (ThreadId::new(), ThreadId::new());
+        past.get_or_build(thread, 7, counted(&builds, thread)).unwrap();
+        past.get_or_build(thread, 8, counted(&builds, thread)).unwrap();
+        assert_eq!(builds.get(), 2, "another sequence of the same thread is another view");
+        let view = past.get_or_build(other, 8, counted(&builds, other)).unwrap();
+        assert_eq!((builds.get(), view.thread_id), (3, other), "the same sequence of another thread too");
+        past.get_or_build(thread, 7, counted(&builds, thread)).unwrap();
+        assert_eq!(builds.get(), 4, "only the last view is kept");
+    }
+
+    #[test]
+    fn a_failed_rebuild_keeps_the_view_there_was() {
+        let (past, builds, thread) = (PastChat::default(), Cell::new(0), ThreadId::new());
+        past.get_or_build(thread, 7, counted(&builds, thread)).unwrap();
+        let missing = || Err(QueryError::NotFound { kind: "thread", id: "gone".into() });
+        assert!(past.get_or_build(thread, 9, missing).is_err(), "the error reaches the caller");
+        past.get_or_build(thread, 7, counted(&builds, thread)).unwrap();
+        assert_eq!(builds.get(), 1, "the failure did not replace the kept view");
+    }
 }

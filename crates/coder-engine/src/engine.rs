@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 use chrono::Utc;
 use coder_domain::{
     chain, decide, limits, ChatView, Command, CorrelationView, DomainError, DomainState, EventEnvelope,
-    ProjectFiles, ProjectId, Projection, RunId, RunView, StreamId, ThreadFilter, ThreadId, ThreadList,
+    ProjectFiles, ProjectId, Projection, Run, RunId, RunView, StreamId, ThreadFilter, ThreadId, ThreadList,
     ThreadSummary,
 };
 use coder_store::{AppendError, AppendRequest, EventStore, ExpectedVersion, STORE_FILE};
@@ -25,10 +25,11 @@ use uuid::Uuid;
 
 use crate::applier;
 use crate::changes::ViewChange;
-use crate::chats::{self, ChatCache};
+use crate::chats::{self, ChatCache, PastChat};
 use crate::cursor::AppliedCursor;
 use crate::error::{DispatchError, EngineError, QueryError};
 use crate::recovery;
+use crate::runs;
 use crate::snapshot_codec;
 use crate::write_model::WriteModel;
 
@@ -103,6 +104,8 @@ pub(crate) struct Inner {
     /// operation but the thread list waits for.
     pub ready: Arc<AppliedCursor>,
     pub changes: broadcast::Sender<ViewChange>,
+    /// The past chat view last asked for (see `Engine::past_chat_view`).
+    pub past_chat: PastChat,
     pub config: EngineConfig,
     pub stop: Notify,
     /// Set by `close`: the applier snapshots everything in memory before it stops.
@@ -202,6 +205,7 @@ impl Engine {
             }),
             store,
             changes,
+            past_chat: PastChat::default(),
             config,
             stop: Notify::new(),
             snapshot_on_stop: AtomicBool::new(false),
@@ -498,10 +502,29 @@ impl Engine {
         Ok(chats::load(&self.inner.store, &runs, thread, sequence.min(applied))?.0)
     }
 
+    /// The thread's chat view as it was right after `sequence`, as `chat_view_at` builds it, but
+    /// shared and kept: asked for again (the next page of the same past chat), the kept view is
+    /// handed out without reading the log. A sequence not yet applied means the view now.
+    pub fn past_chat_view(&self, thread: ThreadId, sequence: u64) -> Result<Arc<ChatView>, QueryError> {
+        self.wait_ready();
+        let at = sequence.min(self.inner.model().applied);
+        self.inner.past_chat.get_or_build(thread, at, || {
+            let (runs, _) = self.thread_read(thread)?;
+            Ok(chats::load(&self.inner.store, &runs, thread, at)?.0)
+        })
+    }
+
     /// Every event of a thread (its own and its runs'), in order: the timeline.
     pub fn thread_events(&self, thread: ThreadId) -> Result<Vec<EventEnvelope>, QueryError> {
         let (runs, applied) = self.thread_read(thread)?;
         chats::thread_tail(&self.inner.store, &runs, thread, 0, 0, applied)
+    }
+
+    /// The `limit` newest runs of a thread, newest first (the run panel's list); none for an
+    /// unknown thread.
+    pub fn thread_runs(&self, thread: ThreadId, limit: usize) -> Vec<Run> {
+        self.wait_ready();
+        runs::newest(&self.inner.model().write, thread, limit)
     }
 
     /// One run, replayed from its stream.

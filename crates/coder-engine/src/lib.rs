@@ -16,6 +16,7 @@ mod data_dir;
 mod engine;
 mod error;
 pub mod recovery;
+mod runs;
 mod snapshot_codec;
 pub mod timeline;
 mod write_model;

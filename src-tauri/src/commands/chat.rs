@@ -2,8 +2,6 @@
 //! live stream, sending and deleting messages, and what a message may carry: project files
 //! (the `@` list) and images (stored as blobs, shown as thumbnails).
 
-use std::sync::{Arc, Mutex};
-
 use coder_agent::attachments::{self, AttachRequest, StoredImage};
 use coder_domain::{ChatEntry, ChatView, Command, ContentHash, MessageId, RunId, ThreadId};
 use serde::Serialize;
@@ -65,36 +63,23 @@ pub async fn chat_page(
     .await
 }
 
-/// The chat as it was right after event `sequence` (time travel). The past view last asked for is
-/// kept, so scrolling it fetches pages without rebuilding it each time.
+/// The chat as it was right after event `sequence` (time travel). The engine keeps the past view
+/// last asked for, so scrolling it fetches pages without rebuilding it each time.
 #[tauri::command]
 pub async fn chat_page_at(
     state: State<'_, AppState>,
-    past: State<'_, PastView>,
     thread_id: ThreadId,
     sequence: u64,
     start: u32,
     count: u32,
 ) -> Result<ChatPage, IpcError> {
-    let kept = past.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let view = match kept {
-        Some((thread, at, view)) if thread == thread_id && at == sequence => view,
-        _ => {
-            let engine = state.engine.clone();
-            let view = tauri::async_runtime::spawn_blocking(move || engine.chat_view_at(thread_id, sequence))
-                .await
-                .map_err(IpcError::internal)??;
-            let view = Arc::new(view);
-            *past.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((thread_id, sequence, view.clone()));
-            view
-        }
-    };
-    Ok(page(&view, sequence, start, count))
+    let engine = state.engine.clone();
+    blocking(move || {
+        let view = engine.past_chat_view(thread_id, sequence)?;
+        Ok(page(&view, sequence, start, count))
+    })
+    .await
 }
-
-/// The past view last shown: a thread as of one event.
-#[derive(Default)]
-pub struct PastView(Mutex<Option<(ThreadId, u64, Arc<ChatView>)>>);
 
 /// Sends a message with what is attached to it (files are read now, from the thread's project).
 #[tauri::command]

@@ -39,19 +39,7 @@ const RUNS_LISTED: usize = 20;
 #[tauri::command]
 pub async fn thread_runs(state: State<'_, AppState>, thread_id: ThreadId) -> Result<Vec<Run>, IpcError> {
     let engine = state.engine.clone();
-    blocking(move || {
-        Ok(engine.with_state(|s| {
-            let mut runs: Vec<&Run> = s.runs.values().filter(|r| r.thread_id == thread_id).collect();
-            let newest_first = |a: &&Run, b: &&Run| b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id));
-            if runs.len() > RUNS_LISTED {
-                runs.select_nth_unstable_by(RUNS_LISTED - 1, newest_first);
-                runs.truncate(RUNS_LISTED);
-            }
-            runs.sort_by(newest_first);
-            runs.into_iter().cloned().collect()
-        }))
-    })
-    .await
+    blocking(move || Ok(engine.thread_runs(thread_id, RUNS_LISTED))).await
 }
 
 /// The run and the preview of each step waiting for approval. Previews read the project (capped
@@ -73,18 +61,13 @@ fn panel(
         None => None,
     };
     let waiting = view
-        .run
-        .iter()
-        .flat_map(|run| &run.steps)
-        .filter(|step| step.step_type.needs_approval() && step.decision.is_none() && !step.status.is_final())
-        .filter_map(|step| {
-            let coder_domain::StepType::ToolCall { tool_use_id, .. } = &step.step_type else { return None };
-            let tool = view.tool_use(*tool_use_id)?;
-            Some(WaitingStep {
-                step_id: step.id,
-                tool_use_id: *tool_use_id,
-                preview: preview(root.as_deref(), &tool.tool_name, &tool.input),
-            })
+        .pending_approvals()
+        .into_iter()
+        .filter_map(|(step, tool)| tool.map(|tool| (step, tool)))
+        .map(|(step, tool)| WaitingStep {
+            step_id: step.id,
+            tool_use_id: tool.id,
+            preview: preview(root.as_deref(), &tool.tool_name, &tool.input),
         })
         .collect();
     Ok(RunPanel { view, waiting })

@@ -49,7 +49,10 @@ pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, Ip
 /// Saves the settings and switches the agent to them. Writing them is a disk write: not on the
 /// main thread.
 #[tauri::command]
-pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(), IpcError> {
+pub async fn save_settings(state: State<'_, AppState>, mut settings: Settings) -> Result<(), IpcError> {
+    // Global rules are saved only when every one of them reads (trimmed, as rule edits store
+    // them): a bad one refuses the whole save with its code, and nothing is written.
+    settings.rules = coder_agent::rules::edit::check_global(&settings.rules)?;
     let (data_dir, agent) = (state.data_dir.clone(), state.agent());
     blocking(move || AppState::replace_settings(&data_dir, &agent, settings)).await
 }

@@ -406,6 +406,11 @@ impl App {
     /// Saves the window as `TARGET/e2e-screenshots/NAME.png` (and as `docs/NAME.png` when
     /// `CODER_DOCS_SCREENSHOTS=1`, to refresh the README's pictures). Returns the first path.
     pub fn screenshot(&self, name: &str) -> PathBuf {
+        // WebKit may hand out the last frame it painted, from before the latest change: let two
+        // frames pass and the compositor catch up first.
+        let settled = "const done = arguments[arguments.length - 1]; \
+            requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 250)));";
+        let _ = self.session().execute_async(settled, Vec::new());
         let png = self.session().screenshot().unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
         let path = save_png(&paths::screenshot_dir(), name, &png);
         if paths::docs_screenshots() {

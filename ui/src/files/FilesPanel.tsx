@@ -1,9 +1,10 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 
 import type { Backend } from "../backend";
 import { describe } from "../shared/errors";
 import type { FileChangeRecord, IpcError } from "../shared/types";
 import { useAsync } from "../shared/useAsync";
+import { useLiveQuery } from "../shared/useLiveQuery";
 import { DiffView } from "./DiffView";
 
 const CHANGE_WORDS = { Created: "created", Modified: "modified", Deleted: "deleted" } as const;
@@ -24,7 +25,10 @@ export function FilesPanel({
 }) {
   const [onlyRun, setOnlyRun] = useState(false);
   const scope = onlyRun && runId ? runId : null;
-  const changes = useAsync(
+  // A revert is recorded in the project's log like every file change, so the list follows it by
+  // the project's change alone.
+  const changes = useLiveQuery(
+    backend,
     () =>
       scope
         ? backend.runChanges(scope)
@@ -32,6 +36,7 @@ export function FilesPanel({
           ? backend.projectChanges(projectId)
           : Promise.resolve([] as FileChangeRecord[]),
     [backend, projectId, scope],
+    (change) => change.kind === "project" && change.project_id === projectId,
   );
   const [selected, setSelected] = useState<number | null>(null);
   const diff = useAsync(
@@ -40,15 +45,6 @@ export function FilesPanel({
   );
   const [refused, setRefused] = useState<{ message: string; retry: () => void } | null>(null);
   const [note, setNote] = useState<string | null>(null);
-  const reload = changes.reload;
-
-  useEffect(
-    () =>
-      backend.onViewChange((change) => {
-        if (change.kind === "project" && change.project_id === projectId) reload();
-      }),
-    [backend, projectId, reload],
-  );
 
   if (!projectId) {
     return (

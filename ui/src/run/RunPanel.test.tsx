@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { fakeBackend } from "../backend/fake";
-import type { Run, RunView } from "../shared/types";
+import { fakeBackend, fakeViews } from "../backend/fake";
+import type { Run, RunView, WaitingStep } from "../shared/types";
 import { RunPanel } from "./RunPanel";
 
 afterEach(cleanup);
@@ -94,5 +94,95 @@ describe("RunPanel", () => {
     panel([stopped], { a: view(stopped, { end_reason: STOPPED, stopped_at_turn_limit: true }) }, refuse);
     fireEvent.click(await screen.findByRole("button", { name: "Continue" }));
     expect((await screen.findByRole("alert")).textContent).toContain("cannot be done");
+  });
+});
+
+const COMMAND: WaitingStep = {
+  step_id: "step-1",
+  tool_use_id: "tool-1",
+  preview: { kind: "command", command: "rm -rf target" },
+};
+
+/** The run's own change, as the backend sends it for every event of the run. */
+const RUN_CHANGED = { kind: "run", run_id: "a", thread_id: "thread" } as const;
+
+/** A frame passes, so a coalesced reload would have run. */
+const nextFrame = () => act(() => new Promise<void>((done) => requestAnimationFrame(() => done())));
+
+/**
+ * A run waiting for the person on one command. Deciding it is an event of the run: the backend
+ * records it, and the panel learns of it by the run's view change alone.
+ */
+function waitingRun() {
+  let current = run("a", "WaitingForApproval");
+  let waiting = [COMMAND];
+  const decide = () => {
+    current = { ...current, status: "Running" };
+    waiting = [];
+  };
+  const approveStep = vi.fn(async () => decide());
+  const rejectStep = vi.fn(async () => decide());
+  const runPanel = vi.fn(async () => ({ view: view(current), waiting }));
+  const views = fakeViews();
+  const backend = fakeBackend(
+    {
+      threadRuns: async () => [current],
+      runPanel,
+      approveStep,
+      rejectStep,
+      ruleSuggestion: async () => null,
+    },
+    views,
+  );
+  render(<RunPanel backend={backend} threadId="thread" runId={null} onSelectRun={vi.fn()} />);
+  return { approveStep, rejectStep, runPanel, views };
+}
+
+describe("RunPanel approvals", () => {
+  it("approves a waiting step and shows the run going on once the run changes", async () => {
+    const { approveStep, runPanel, views } = waitingRun();
+    fireEvent.click(await screen.findByRole("button", { name: "Approve" }));
+    await waitFor(() => expect(approveStep).toHaveBeenCalledWith("a", "step-1"));
+    await nextFrame();
+    const reads = runPanel.mock.calls.length;
+    expect(screen.getByRole("region", { name: "Waiting for approval" }), "nothing changed yet").toBeTruthy();
+
+    act(() => views.change(RUN_CHANGED));
+    await waitFor(() => expect(screen.queryByRole("region", { name: "Waiting for approval" })).toBeNull());
+    expect(screen.getByText("Running")).toBeTruthy();
+    expect(
+      runPanel,
+      "the run's change reads the panel once; the approval's answer does not",
+    ).toHaveBeenCalledTimes(reads + 1);
+  });
+
+  it("rejects with the reason typed, then clears it", async () => {
+    const { rejectStep, views } = waitingRun();
+    const reason = await screen.findByLabelText(/Reason if you reject/);
+    fireEvent.change(reason, { target: { value: "not the whole target folder" } });
+    fireEvent.click(screen.getByRole("button", { name: "Reject" }));
+    await waitFor(() =>
+      expect(rejectStep).toHaveBeenCalledWith("a", "step-1", "not the whole target folder"),
+    );
+    await waitFor(() => expect((reason as HTMLInputElement).value).toBe(""));
+
+    act(() => views.change(RUN_CHANGED));
+    await waitFor(() => expect(screen.queryByRole("button", { name: "Reject" })).toBeNull());
+  });
+
+  it("rejects without a reason as none", async () => {
+    const { rejectStep } = waitingRun();
+    fireEvent.click(await screen.findByRole("button", { name: "Reject" }));
+    await waitFor(() => expect(rejectStep).toHaveBeenCalledWith("a", "step-1", null));
+  });
+
+  it("shows a refused approval in words and keeps the step waiting", async () => {
+    const { approveStep } = waitingRun();
+    approveStep.mockImplementationOnce(async () => {
+      throw { code: "illegal_transition", message: "the step was decided already" };
+    });
+    fireEvent.click(await screen.findByRole("button", { name: "Approve" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("cannot be done");
+    expect(screen.getByRole("button", { name: "Approve" })).toBeTruthy();
   });
 });

@@ -1,10 +1,9 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 
 import type { Backend } from "../backend";
 import { describe } from "../shared/errors";
-import type { IpcError, Run, RunStatus, RunView, StepRun } from "../shared/types";
-import { coalesce } from "../shared/coalesce";
-import { useAsync } from "../shared/useAsync";
+import type { IpcError, Run, RunStatus, RunView, StepRun, ViewChange } from "../shared/types";
+import { useLiveQuery } from "../shared/useLiveQuery";
 import { formatDuration } from "../thread/toolCards";
 import { Approval } from "./Approval";
 import { PlanSteps } from "./PlanSteps";
@@ -31,28 +30,19 @@ export function RunPanel({
   runId: string | null;
   onSelectRun: (runId: string) => void;
 }) {
-  const runs = useAsync(() => backend.threadRuns(threadId), [backend, threadId]);
+  // A run reports every step's progress, and every approval, rejection or cancel of the person's
+  // is an event of the run: both reach the panel as a run change, read again once per frame.
+  const ofThisThread = (change: ViewChange) => change.kind === "run" && change.thread_id === threadId;
+  const runs = useLiveQuery(backend, () => backend.threadRuns(threadId), [backend, threadId], ofThisThread);
   const shown = runId ?? runs.value?.[0]?.id ?? null;
-  const panel = useAsync(() => (shown ? backend.runPanel(shown) : Promise.resolve(null)), [backend, shown]);
+  const panel = useLiveQuery(
+    backend,
+    () => (shown ? backend.runPanel(shown) : Promise.resolve(null)),
+    [backend, shown],
+    ofThisThread,
+  );
   const [error, setError] = useState<string | null>(null);
   const [reason, setReason] = useState("");
-  const reloadRuns = runs.reload;
-  const reloadPanel = panel.reload;
-
-  // A run reports every step's progress; the panel reads it again once per frame at most.
-  useEffect(() => {
-    const changed = coalesce(() => {
-      reloadRuns();
-      reloadPanel();
-    });
-    const stop = backend.onViewChange((change) => {
-      if (change.kind === "run" && change.thread_id === threadId) changed.schedule();
-    });
-    return () => {
-      stop();
-      changed.cancel();
-    };
-  }, [backend, threadId, reloadRuns, reloadPanel]);
 
   const act = (action: Promise<unknown>) =>
     action.then(

@@ -268,6 +268,7 @@ export function SettingsScreen({
           <input
             type="number"
             min={1024}
+            max={20000000}
             placeholder="The model's own"
             aria-describedby="context-window-help"
             value={settings.context_window_tokens ?? ""}

@@ -3,7 +3,8 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalS
 
 import type { Backend } from "../backend";
 import { describe } from "../shared/errors";
-import type { AttachRequest, IpcError } from "../shared/types";
+import type { AttachRequest, IpcError, Run } from "../shared/types";
+import { useLiveQuery } from "../shared/useLiveQuery";
 import { ChatStore } from "./chatStore";
 import { Composer } from "./Composer";
 import { EntryRow, type RowActions } from "./EntryRow";
@@ -85,6 +86,8 @@ export function Chat({
     [backend, threadId, onReviewRun, onError],
   );
 
+  const busy = useRunGoingOn(backend, threadId, at === null);
+
   const send = (text: string, attachments: AttachRequest[]) =>
     backend.sendMessage(threadId, text, attachments).then(
       () => onError(null),
@@ -108,9 +111,23 @@ export function Chat({
           Loading the chat…
         </p>
       )}
-      {at === null && <Composer onSend={send} backend={backend} threadId={threadId} />}
+      {at === null && <Composer onSend={send} backend={backend} threadId={threadId} busy={busy} />}
     </section>
   );
+}
+
+/** Run statuses in which the run is still going on. */
+const GOING_ON: ReadonlySet<Run["status"]> = new Set(["Queued", "Running", "WaitingForApproval"]);
+
+/** True while one of the thread's runs is going on; follows the log's run changes. */
+function useRunGoingOn(backend: Backend, threadId: string, live: boolean): boolean {
+  const runs = useLiveQuery(
+    backend,
+    () => (live ? backend.threadRuns(threadId) : Promise.resolve([])),
+    [backend, threadId, live],
+    (change) => live && change.kind === "run" && change.thread_id === threadId,
+  );
+  return (runs.value ?? []).some((run) => GOING_ON.has(run.status));
 }
 
 function Entries({ store, actions, past }: { store: ChatStore; actions: RowActions; past: boolean }) {

@@ -13,9 +13,26 @@ export type ComposerBackend = Pick<Backend, "projectFiles" | "attachImage" | "im
 /** How long typing after `@` pauses before the list is asked for (ms). */
 const LIST_DELAY = 60;
 
+/** A message written while the thread's run was going on, sent once it ends. */
+interface Queued {
+  text: string;
+  files: string[];
+  images: PendingImage[];
+}
+
+/** What a message carries to the backend. */
+function requests(files: string[], images: PendingImage[]): AttachRequest[] {
+  return [
+    ...files.map((path): AttachRequest => ({ kind: "File", path })),
+    ...images.map((image): AttachRequest => ({ kind: "Image", blob: image.blob, name: image.name })),
+  ];
+}
+
 /**
  * The message box: Enter sends, Shift+Enter starts a new line. The draft and its attachments
- * stay if sending fails. `@` at the start of a word opens a list of the project's files; a file
+ * stay if sending fails. While the thread's run is going on (`busy`), Enter queues the message
+ * instead — one queue, later messages joining it — and it is sent when the run ends; *Cancel*
+ * puts it back in the box. `@` at the start of a word opens a list of the project's files; a file
  * chosen from it is attached (read when the message is sent) and shown as a chip. Images are
  * pasted, dropped or picked, stored at once and shown as thumbnails.
  */
@@ -23,12 +40,16 @@ export function Composer({
   onSend,
   backend,
   threadId,
+  busy = false,
 }: {
   onSend: (text: string, attachments: AttachRequest[]) => Promise<unknown>;
   backend: ComposerBackend;
   threadId: string;
+  /** A run of the thread is going on: a message is queued until it ends. */
+  busy?: boolean;
 }) {
   const [draft, setDraft] = useState("");
+  const [queued, setQueued] = useState<Queued | null>(null);
   const [sending, setSending] = useState(false);
   const [files, setFiles] = useState<string[]>([]);
   const [images, setImages] = useState<PendingImage[]>([]);
@@ -107,21 +128,55 @@ export function Composer({
     }
   };
 
+  const clear = () => {
+    setDraft("");
+    setFiles([]);
+    setImages([]);
+    setMention(null);
+  };
+
+  // The queued message goes as soon as the run ends; if it cannot, it comes back to the box.
+  // `inFlight` is the queued message being sent: one written meanwhile starts a queue of its own.
+  const inFlight = useRef<Queued | null>(null);
+  useEffect(() => {
+    if (busy || queued === null || inFlight.current !== null) return;
+    const message = queued;
+    inFlight.current = message;
+    const done = () => {
+      inFlight.current = null;
+      setQueued((now) => (now === message ? null : now));
+    };
+    onSend(message.text, requests(message.files, message.images)).then(done, (e: IpcError) => {
+      done();
+      setDraft((now) => (now.trim() ? `${message.text}\n\n${now}` : message.text));
+      setFiles((now) => [...message.files, ...now.filter((f) => !message.files.includes(f))]);
+      setImages((now) => [...message.images, ...now]);
+      if (e?.message) setProblem(e.message);
+    });
+  }, [busy, queued, onSend]);
+
   const send = () => {
     const text = draft.trim();
-    const attachments: AttachRequest[] = [
-      ...files.map((path): AttachRequest => ({ kind: "File", path })),
-      ...images.map((image): AttachRequest => ({ kind: "Image", blob: image.blob, name: image.name })),
-    ];
+    const attachments = requests(files, images);
     if ((!text && attachments.length === 0) || sending) return;
+    if (busy || queued !== null) {
+      setQueued((before) => {
+        const into = before !== null && before !== inFlight.current ? before : null;
+        return {
+          text: into?.text ? (text ? `${into.text}\n\n${text}` : into.text) : text,
+          files: [...(into?.files ?? []), ...files.filter((f) => !into?.files.includes(f))],
+          images: [...(into?.images ?? []), ...images],
+        };
+      });
+      clear();
+      box.current?.focus();
+      return;
+    }
     setSending(true);
     setProblem(null);
     onSend(text, attachments).then(
       () => {
-        setDraft("");
-        setFiles([]);
-        setImages([]);
-        setMention(null);
+        clear();
         setSending(false);
         box.current?.focus();
       },
@@ -216,6 +271,26 @@ export function Composer({
             }
           }}
         />
+        {queued && (
+          <div className="composer-queued" role="status">
+            <span>
+              <strong>Queued</strong>, sent when this run ends: {summaryOf(queued)}
+            </span>
+            <button
+              type="button"
+              className="quiet"
+              onClick={() => {
+                setDraft((now) => (now.trim() ? `${queued.text}\n\n${now}` : queued.text));
+                setFiles((now) => [...queued.files, ...now.filter((f) => !queued.files.includes(f))]);
+                setImages((now) => [...queued.images, ...now]);
+                setQueued(null);
+                box.current?.focus();
+              }}
+            >
+              Cancel queued message
+            </button>
+          </div>
+        )}
         {problem && (
           <p className="composer-error" role="alert" id={`${listId}-problem`}>
             {problem}
@@ -241,9 +316,18 @@ export function Composer({
           }}
         />
         <button type="submit" className="primary" disabled={sending || empty}>
-          Send
+          {busy ? "Queue" : "Send"}
         </button>
       </div>
     </form>
   );
+}
+
+/** A queued message in a few words: its first line, and what it attaches. */
+function summaryOf(queued: Queued): string {
+  const line = queued.text.split("\n")[0] ?? "";
+  const words = line.length > 80 ? `${line.slice(0, 80)}…` : line;
+  const attached = queued.files.length + queued.images.length;
+  const extra = attached > 0 ? ` (+${attached} attached)` : "";
+  return `“${words}”${extra}`;
 }

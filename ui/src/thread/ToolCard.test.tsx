@@ -138,16 +138,28 @@ describe("other cards", () => {
   });
 
   it("a plan update shows the plan as a checklist", async () => {
-    card(tool({ tool_name: "update_plan", input_summary: "plan", output_summary: "plan updated" }), {
-      input: {
-        items: [
-          { title: "Read the code", status: "done" },
-          { title: "Fix the bug", status: "in_progress" },
-        ],
+    card(
+      tool({
+        tool_name: "update_plan",
+        input_summary: '{"items":[{"status":"done"',
+        output_summary: "Plan updated: 1 of 2 done; in progress: Fix the bug.",
+      }),
+      {
+        input: {
+          items: [
+            { title: "Read the code", status: "done" },
+            { title: "Fix the bug", status: "in_progress" },
+          ],
+        },
+        output: { kind: "Text", value: "plan updated" },
+        change: null,
       },
-      output: { kind: "Text", value: "plan updated" },
-      change: null,
-    });
+    );
+    const header = screen.getByRole("article");
+    expect(header.getAttribute("aria-label")).toBe(
+      "Update plan: Plan updated: 1 of 2 done; in progress: Fix the bug.",
+    );
+    expect(header.textContent, "the header says it in words, not the input's JSON").not.toContain('{"items"');
     fireEvent.click(screen.getByRole("button", { name: "Show output" }));
     const plan = await screen.findByRole("list", { name: "Plan" });
     expect(plan.textContent).toContain("Read the code");

@@ -3,7 +3,7 @@ import { memo, useEffect, useState } from "react";
 import { describe } from "../shared/errors";
 import type { IpcError, ToolDetail, ToolUseView } from "../shared/types";
 import { commandOutcome, commandResult, resultFromSummary } from "./output/command";
-import { formatDuration, toolCardKind } from "./toolCards";
+import { formatDuration, toolAbout, toolCardKind } from "./toolCards";
 
 const STATUS_WORDS: Record<ToolUseView["status"], string> = {
   Pending: "pending",
@@ -60,12 +60,12 @@ export const ToolCard = memo(function ToolCard({
     <article
       className={`tool-card status-${tool.status.toLowerCase()}`}
       data-status={tool.awaiting_approval ? "awaiting_approval" : tool.status.toLowerCase()}
-      aria-label={`${kind.label}: ${tool.input_summary}`}
+      aria-label={`${kind.label}: ${toolAbout(kind, tool)}`}
     >
       <header>
         <span aria-hidden="true">{kind.icon}</span>
         <strong>{kind.label}</strong>
-        <code className="tool-input">{tool.input_summary}</code>
+        <code className="tool-input">{toolAbout(kind, tool)}</code>
         <span className="badge" role="status">
           {status}
         </span>

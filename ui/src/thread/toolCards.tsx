@@ -28,6 +28,13 @@ interface ToolCardKind {
   icon: string;
   /** The card's output, once unfolded. */
   Output: (props: OutputProps) => ReactNode;
+  /** What the header says the call is about; the input's one-line summary when absent. */
+  about?: (tool: ToolUseView) => string;
+}
+
+/** What a card's header says the call is about. */
+export function toolAbout(kind: ToolCardKind, tool: ToolUseView): string {
+  return kind.about?.(tool) ?? tool.input_summary;
 }
 
 const KINDS: Record<string, ToolCardKind> = {
@@ -37,7 +44,13 @@ const KINDS: Record<string, ToolCardKind> = {
   read_file: { label: "Read file", icon: "▤", Output: ReadCard },
   list_files: { label: "List files", icon: "☰", Output: TextCard },
   search: { label: "Search", icon: "◎", Output: TextCard },
-  update_plan: { label: "Update plan", icon: "☑", Output: PlanCard },
+  // The plan's input is JSON; its result says it in words ("Plan updated: 1 of 3 done; …").
+  update_plan: {
+    label: "Update plan",
+    icon: "☑",
+    Output: PlanCard,
+    about: (tool) => tool.output_summary ?? tool.error ?? "the run's plan",
+  },
 };
 
 export function toolCardKind(tool: ToolUseView): ToolCardKind {

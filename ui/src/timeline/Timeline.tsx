@@ -1,8 +1,7 @@
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 
 import type { Backend } from "../backend";
-import { coalesce } from "../shared/coalesce";
-import { useAsync } from "../shared/useAsync";
+import { useLiveQuery } from "../shared/useLiveQuery";
 
 /** Rows of the timeline shown at once; older ones are reached through the filter or slider. */
 const SHOWN = 500;
@@ -29,21 +28,16 @@ export function Timeline({
   at: number | null;
   onTimeTravel: (sequence: number | null) => void;
 }) {
-  const timeline = useAsync(() => backend.threadTimeline(threadId), [backend, threadId]);
+  // The whole timeline is read again after a burst of changes, not on each streamed piece; while
+  // the person travels back in time it stays as it is.
+  const timeline = useLiveQuery(
+    backend,
+    () => backend.threadTimeline(threadId),
+    [backend, threadId],
+    (change) => change.kind === "chat" && change.thread_id === threadId && at === null,
+    RELOAD_AFTER_MS,
+  );
   const [correlation, setCorrelation] = useState<string | null>(null);
-  const reload = timeline.reload;
-
-  // The whole timeline is read again after a burst of changes, not on each streamed piece.
-  useEffect(() => {
-    const changed = coalesce(reload, RELOAD_AFTER_MS);
-    const stop = backend.onViewChange((change) => {
-      if (change.kind === "chat" && change.thread_id === threadId && at === null) changed.schedule();
-    });
-    return () => {
-      stop();
-      changed.cancel();
-    };
-  }, [backend, threadId, at, reload]);
 
   const all = useMemo(() => timeline.value ?? [], [timeline.value]);
   const correlations = useMemo(() => {

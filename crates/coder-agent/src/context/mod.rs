@@ -74,7 +74,7 @@ impl Budget {
     /// After a summary a request takes at most `fixed + summary + keep`, three quarters of the
     /// room under the limit, so a few more turns fit before the next summary.
     pub fn new(window: u64, fixed: u64) -> Result<Self, SummaryError> {
-        let limit = window * u64::from(THRESHOLD_PERCENT) / 100;
+        let limit = window.saturating_mul(u64::from(THRESHOLD_PERCENT)) / 100;
         let room = limit.saturating_sub(fixed);
         if room < MIN_ROOM {
             return Err(SummaryError::WindowTooSmall { window, fixed });

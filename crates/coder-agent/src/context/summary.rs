@@ -45,6 +45,9 @@ pub enum SummaryError {
     Empty,
     #[error("the summary was cancelled")]
     Cancelled,
+    /// The summary was written but the log refused it (another summary got there first, say).
+    #[error("the summary was not recorded: {0}")]
+    NotRecorded(String),
 }
 
 impl SummaryError {
@@ -54,7 +57,7 @@ impl SummaryError {
             Self::WindowTooSmall { .. } => "invalid_input",
             Self::Provider(e) => provider_code(e),
             Self::Empty => "provider_malformed",
-            Self::Cancelled => "illegal_transition",
+            Self::Cancelled | Self::NotRecorded(_) => "illegal_transition",
         }
     }
 }
@@ -84,6 +87,9 @@ pub struct Written {
     pub requests: u32,
 }
 
+/// Requests one summary makes at most (see `summarize`).
+pub const MAX_PIECES: usize = 8;
+
 /// Asks the model for a summary of `previous` (the summary so far) and `replaced` (the
 /// messages it is to stand for), each request within `budget`.
 pub async fn summarize(
@@ -98,8 +104,23 @@ pub async fn summarize(
     // The summary so far (at most `budget.summary`, give or take the estimate) and the answer
     // share the window with a piece of transcript.
     let piece_budget = budget.limit.saturating_sub(fixed + 2 * budget.summary).max(MIN_PIECE);
-    let pieces = pieces(replaced, piece_budget);
+    let mut pieces = pieces(replaced, piece_budget);
+    // A history far longer than the window (a switch to a much smaller model, say) would take
+    // one paid request per piece: only the newest `MAX_PIECES` are folded in, and the summary
+    // says that older messages were left out of it.
+    let left_out = pieces.len().saturating_sub(MAX_PIECES);
+    pieces.drain(..left_out);
     let mut summary = previous.map(str::to_owned);
+    if left_out > 0 {
+        let note = format!(
+            "(The {left_out} oldest parts of the conversation were too long to summarize and are left out; \
+             the thread's full history is still in Coder's log.)"
+        );
+        summary = Some(match summary {
+            Some(previous) => format!("{note}\n\n{previous}"),
+            None => note,
+        });
+    }
     let mut usage = Usage::default();
     let mut requests = 0;
     for piece in &pieces {
@@ -277,6 +298,36 @@ mod tests {
         );
         assert!(all.contains("question 0") && all.contains("question 39"), "nothing is left out");
         assert!(all.contains("… (cut)"), "a result longer than a piece is cut");
+    }
+
+    #[tokio::test]
+    async fn a_history_far_longer_than_the_window_costs_a_bounded_number_of_requests() {
+        use crate::provider::{text_deltas, ModelEvent, ScriptedProvider, StopReason};
+        let messages: Vec<ModelMessage> = (0..400)
+            .map(|i| ModelMessage::User { content: format!("message {i} {}", "z".repeat(2000)) })
+            .collect();
+        let answers = (0..MAX_PIECES * 2)
+            .map(|i| {
+                let mut events = text_deltas(&format!("summary {i}"));
+                events.push(ModelEvent::Stop(StopReason::EndTurn));
+                events
+            })
+            .collect();
+        let provider = ScriptedProvider::new(answers);
+        let budget = Budget::new(4_096, 500).unwrap();
+        let written =
+            summarize(&provider, "m", &budget, None, &messages, &CancellationToken::new()).await.unwrap();
+        assert_eq!(written.requests as usize, MAX_PIECES, "at most MAX_PIECES requests");
+        let first = provider.requests()[0].messages[0].clone();
+        let ModelMessage::User { content } = first else { panic!("a user turn") };
+        assert!(
+            content.contains("oldest parts of the conversation were too long"),
+            "the summary says so: {content}"
+        );
+        assert!(
+            provider.requests().last().is_some_and(|r| format!("{:?}", r.messages).contains("message 399")),
+            "the newest are kept"
+        );
     }
 
     #[test]

@@ -61,10 +61,15 @@ pub fn result_chars(window: u64) -> usize {
     quarter.clamp(2_000, crate::conversation::RESULT_CHARS)
 }
 
+/// The range a window set in Settings is held to: below it Coder's own instructions and tools
+/// do not fit; above it is no model offered today (the largest take a few million tokens), and a
+/// mistyped figure must not overflow the arithmetic on it.
+pub const SET_WINDOW: std::ops::RangeInclusive<u64> = 1_024..=20_000_000;
+
 /// The window of the model the settings name; `None` for the demo, which needs none.
 pub fn window_tokens(settings: &Settings) -> Option<u64> {
     if let Some(set) = settings.context_window_tokens.filter(|n| *n > 0) {
-        return Some(set);
+        return Some(set.clamp(*SET_WINDOW.start(), *SET_WINDOW.end()));
     }
     if settings.provider == ProviderKind::Demo {
         return None;
@@ -86,6 +91,14 @@ pub fn family_window(model: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_set_in_settings_is_held_to_a_sensible_range() {
+        let set = |tokens| Settings { context_window_tokens: Some(tokens), ..Settings::default() };
+        assert_eq!(window_tokens(&set(32_000)), Some(32_000));
+        assert_eq!(window_tokens(&set(10)), Some(1_024));
+        assert_eq!(window_tokens(&set(u64::MAX)), Some(20_000_000), "a mistyped figure cannot overflow");
+    }
 
     #[test]
     fn a_tool_result_takes_a_quarter_of_a_small_window_and_at_most_32_kib() {

@@ -218,6 +218,8 @@ fn request_body(request: &ModelRequest, model: &str) -> Value {
     let mut messages: Vec<(&str, Vec<Value>)> = Vec::with_capacity(request.messages.len());
     for message in &request.messages {
         let (role, blocks) = match message {
+            // The API refuses empty text blocks: a message of only an image has none.
+            ModelMessage::User { content } if content.is_empty() => ("user", Vec::new()),
             ModelMessage::User { content } => ("user", vec![json!({ "type": "text", "text": content })]),
             ModelMessage::Assistant { content, tool_calls } => {
                 // The API refuses empty text blocks.

@@ -212,7 +212,9 @@ fn add_image(messages: &mut Vec<Value>, image: &super::ImagePart) {
         Some(last) => {
             let content = &mut last["content"];
             if let Value::String(text) = content {
-                *content = json!([{ "type": "text", "text": text }]);
+                // A message of only an image has no text part: an empty one is refused by some servers.
+                *content =
+                    if text.is_empty() { json!([]) } else { json!([{ "type": "text", "text": text }]) };
             }
             if let Value::Array(parts) = content {
                 parts.push(part);

@@ -14,7 +14,13 @@ pub struct Call {
     /// `None` for a tool Coder does not have (the model made it up).
     pub kind: Option<ToolKind>,
     pub subject: Subject,
+    /// The tool walks the folder at its path (`list_files`, `search`): a rule about anything
+    /// inside that folder applies to the call.
+    pub walks: bool,
 }
+
+/// Tools whose path is a folder they read all through.
+const WALKERS: [&str; 2] = ["list_files", "search"];
 
 /// What the call acts on.
 #[derive(Debug)]
@@ -55,7 +61,8 @@ impl Call {
                 None => Subject::Nothing,
             },
         };
-        Self { tool: name.to_owned(), kind, subject }
+        let walks = kind == Some(ToolKind::Read) && WALKERS.contains(&name);
+        Self { tool: name.to_owned(), kind, subject, walks }
     }
 }
 

@@ -4,8 +4,10 @@
 //!
 //! A rule is parsed before it is stored, so the log and the settings only ever receive rules
 //! that read. Removing the rule `allow TOOL *` from a project whose "always allow" (from before
-//! rules) covers the tool takes that back too. Two edits of one project's rules at the same
-//! moment are read-then-written: the later may not see the earlier.
+//! rules) covers the tool takes that back too. A project's rules are read, changed and written
+//! while holding the engine's one `RuleEdits` lock, so two edits at the same moment both land
+//! (neither writes a list read before the other's was stored). Global rules are checked with
+//! `check_global` before settings are saved.
 
 use coder_domain::{limits, Command, PermissionRule, ProjectChanges, ProjectId, RuleEffect, ToolApproval};
 use coder_engine::{DispatchError, Engine};
@@ -103,6 +105,11 @@ fn always_allow(tool: &str) -> PermissionRule {
     PermissionRule { effect: RuleEffect::Allow, tool: tool.to_owned(), pattern: "*".into() }
 }
 
+/// Held while a project's rules are read, changed and written: one per engine (so per store),
+/// so that a concurrent edit cannot write a list that misses this one.
+#[derive(Default)]
+struct RuleEdits(tokio::sync::Mutex<()>);
+
 /// Adds `rule` (parsed first) at the end of the project's rules.
 pub async fn add_to_project(
     engine: &Engine,
@@ -110,6 +117,8 @@ pub async fn add_to_project(
     rule: &PermissionRule,
 ) -> Result<PermissionRule, RuleEditError> {
     let rule = Rule::parse(rule)?.to_stored();
+    let edits = engine.extension::<RuleEdits>();
+    let _editing = edits.0.lock().await;
     let mut rules = project_rules(engine, project)?;
     if rules.contains(&rule) {
         return Err(RuleEditError::Exists { scope: Scope::Project, rule });
@@ -130,6 +139,8 @@ pub async fn remove_from_project(
     rule: &PermissionRule,
 ) -> Result<(), RuleEditError> {
     let wanted = trimmed(rule);
+    let edits = engine.extension::<RuleEdits>();
+    let _editing = edits.0.lock().await;
     let mut rules = project_rules(engine, project)?;
     if let Some(at) = rules.iter().position(|r| *r == wanted) {
         rules.remove(at);
@@ -158,6 +169,16 @@ pub fn add_global(settings: &mut Settings, rule: &PermissionRule) -> Result<Perm
     }
     settings.rules.push(rule.clone());
     Ok(rule)
+}
+
+/// The global rules as they are to be saved (each trimmed), or why one of them cannot be: a
+/// rule that does not parse, or more rules than there may be. Settings that give an error are
+/// not saved.
+pub fn check_global(rules: &[PermissionRule]) -> Result<Vec<PermissionRule>, RuleEditError> {
+    if rules.len() > limits::RULES {
+        return Err(RuleEditError::TooMany { scope: Scope::Global });
+    }
+    rules.iter().map(|rule| Ok(Rule::parse(rule)?.to_stored())).collect()
 }
 
 /// Removes `rule` from the global rules in `settings`; the caller saves.

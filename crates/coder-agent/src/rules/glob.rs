@@ -256,6 +256,41 @@ impl PathGlob {
         }
         self.segments[s..].iter().all(|segment| *segment == Segment::AnyDepth)
     }
+
+    /// True when the glob matches the path (its names, root first) or something inside it:
+    /// whether a walk of that folder can reach a path the glob matches. Every name of a glob
+    /// can be matched by some name, so this holds when the names can be consumed at all.
+    pub(crate) fn matches_below(&self, names: &[Vec<char>]) -> bool {
+        // The segments the names consumed so far can have led to, `**` matching none or more.
+        let len = self.segments.len();
+        let close = |states: &mut Vec<bool>| {
+            for s in 0..len {
+                if states[s] && self.segments[s] == Segment::AnyDepth {
+                    states[s + 1] = true;
+                }
+            }
+        };
+        let mut states = vec![false; len + 1];
+        states[0] = true;
+        close(&mut states);
+        for name in names {
+            let mut next = vec![false; len + 1];
+            for s in (0..len).filter(|&s| states[s]) {
+                match &self.segments[s] {
+                    Segment::AnyDepth => next[s] = true,
+                    Segment::Name(tokens) if wildcard(tokens, name) => next[s + 1] = true,
+                    Segment::Name(_) => {}
+                }
+            }
+            close(&mut next);
+            if !next.contains(&true) {
+                return false;
+            }
+            states = next;
+        }
+        // Whatever is left, the names of some path below can match.
+        true
+    }
 }
 
 #[cfg(test)]
@@ -316,6 +351,21 @@ mod tests {
         assert!(path("a/**/z", "a/z") && path("a/**/z", "a/b/c/z") && !path("a/**/z", "a/b/c/y"));
         assert!(path("**", "") && path("**", "anything/at/all"));
         assert!(!path(".env", "config/.env"), "an anchored glob names one place");
+    }
+
+    #[test]
+    fn a_glob_can_match_below_a_folder() {
+        let below = |glob: &str, path: &str| {
+            let names: Vec<Vec<char>> =
+                if path.is_empty() { Vec::new() } else { path.split('/').map(chars).collect() };
+            PathGlob::parse(glob, glob).unwrap().matches_below(&names)
+        };
+        assert!(
+            below("secrets/**", "") && below("secrets/**", "secrets") && below("secrets/**", "secrets/a")
+        );
+        assert!(!below("secrets/**", "src") && !below("secrets/**", "src/secrets"));
+        assert!(below("**/.env/**", "") && below("**/.env/**", "deep/er"));
+        assert!(below("a/*/c/**", "a/b") && !below("a/*/c/**", "a/b/d"));
     }
 
     #[test]

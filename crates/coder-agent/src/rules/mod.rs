@@ -7,7 +7,11 @@
 //! settings.json (`Settings::rules`). Deny wins over ask, ask over allow, wherever each comes
 //! from. A command line is split into the simple commands it runs (`shell`), and an allow rule
 //! lets the line run only when every one of them is allowed; a deny that matches any of them
-//! denies it; a line that cannot be split is never allowed. Without a matching rule the defaults
+//! denies it; a line that cannot be split is never allowed. Commands are matched as their
+//! programs receive them (quotes and escapes resolved; for `deny` and `ask` also by the
+//! program's file name), and one that runs code the line does not show (`sh script.sh`,
+//! `python -c …`) is allowed only by `*` and waits whenever a command rule might deny it. A
+//! folder that `list_files` or `search` walks meets the path rules about what is inside it. Without a matching rule the defaults
 //! of before rules hold: read-only tools run, the rest wait, and a project's "always allow" of
 //! a whole tool (`ToolApproval::AlwaysAllow`, still in people's logs) allows that tool.
 //!
@@ -120,8 +124,19 @@ impl Rule {
         self.pattern == "*"
     }
 
-    fn matches_command(&self, part: &Part) -> bool {
-        self.command.as_ref().is_some_and(|c| c.matches(part))
+    /// True when the rule, as an `allow`, lets the simple command run.
+    fn allows_command(&self, part: &Part) -> bool {
+        self.command.as_ref().is_some_and(|c| c.allows(part))
+    }
+
+    /// True when the rule, as a `deny` or `ask`, matches the simple command however it reads.
+    fn touches_command(&self, part: &Part) -> bool {
+        self.command.as_ref().is_some_and(|c| c.touches(part))
+    }
+
+    /// True when the rule has something to say about commands.
+    fn is_about_commands(&self) -> bool {
+        self.command.is_some()
     }
 
     fn matches_command_text(&self, text: &str) -> bool {
@@ -130,6 +145,11 @@ impl Rule {
 
     fn matches_path(&self, names: &[Vec<char>]) -> bool {
         self.path.as_ref().is_some_and(|p| p.matches(names))
+    }
+
+    /// True when the rule matches the folder or anything a walk of it reaches.
+    fn matches_below(&self, names: &[Vec<char>]) -> bool {
+        self.path.as_ref().is_some_and(|p| p.matches_below(names))
     }
 }
 

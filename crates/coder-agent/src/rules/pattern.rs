@@ -8,9 +8,15 @@
 //! - any other pattern is a prefix of whole words: `git status` matches `git status` and
 //!   `git status --short`, never `git statuses`.
 //!
-//! Spaces in a pattern and in a command are compared as one space. A command whose output goes
-//! to a file is allowed only by `*`: a rule about running `git status` says nothing about
-//! overwriting `src/main.rs`. A command pattern is one command: a pattern with `;`, `&&` or `|`
+//! Spaces in a pattern and in a command are compared as one space. A command is matched as its
+//! program receives it, not as written: quotes removed, backslash escapes resolved, line
+//! continuations joined (a word that holds a space or a quote is shown in single quotes).
+//! `deny` and `ask` also match it with its program reduced to its file name and as written, so
+//! that `'rm' -rf x`, `\rm -rf x` and `/bin/rm -rf x` are all denied by `rm *`; an `allow`
+//! matches the program as given, so that `git status` does not allow `./git status`. A command
+//! that runs code the line does not show (`Part::runs_unseen`) is allowed only by `*`. A command
+//! whose output goes to a file is allowed only by `*`: a rule about running `git status` says
+//! nothing about overwriting `src/main.rs`. A command pattern is one command: a pattern with `;`, `&&` or `|`
 //! is refused, as is `!`, which only paths have.
 //!
 //! Path patterns are globs relative to the project root, separated by spaces (`\ ` for a space
@@ -68,23 +74,48 @@ impl CommandPattern {
         }
     }
 
-    /// True when the pattern matches the simple command `part`.
-    pub(crate) fn matches(&self, part: &Part) -> bool {
+    /// True when the pattern, as an `allow`, lets the simple command `part` run.
+    pub(crate) fn allows(&self, part: &Part) -> bool {
         match self {
             Self::Any => true,
-            _ if part.writes_file => false,
-            Self::Prefix(prefix) => {
-                part.text == *prefix
-                    || part.text.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.starts_with(' '))
-            }
-            Self::Wildcard(tokens) => glob::wildcard(tokens, &part.text.chars().collect::<Vec<_>>()),
+            _ if part.writes_file || part.runs_unseen().is_some() => false,
+            _ => self.matches_normalized(&part.canonical(false)),
+        }
+    }
+
+    /// True when the pattern, as a `deny` or an `ask`, matches the simple command `part` in
+    /// any of the ways it can be read: as written, as the program receives it, with its
+    /// program reduced to its file name. Where its output goes does not matter.
+    pub(crate) fn touches(&self, part: &Part) -> bool {
+        match self {
+            Self::Any => true,
+            _ => [
+                part.text.clone(),
+                part.canonical(false),
+                part.canonical(true),
+                part.loose(false),
+                part.loose(true),
+            ]
+            .iter()
+            .any(|text| self.matches_normalized(&normalize(text))),
         }
     }
 
     /// True when the pattern matches the command line as text, for a line that cannot be
     /// split: only a `deny` or `ask` rule is matched so, never an `allow`.
     pub(crate) fn matches_text(&self, command: &str) -> bool {
-        self.matches(&Part { text: normalize(command), writes_file: false })
+        self.matches_normalized(&normalize(command))
+    }
+
+    /// True when the pattern matches `text`, a command with single spaces between its words.
+    fn matches_normalized(&self, text: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Prefix(prefix) => {
+                text == prefix || text.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.starts_with(' '))
+            }
+            Self::Wildcard(tokens) => glob::wildcard(tokens, &text.chars().collect::<Vec<_>>()),
+        }
     }
 }
 
@@ -137,6 +168,14 @@ impl PathPattern {
     pub(crate) fn matches(&self, names: &[Vec<char>]) -> bool {
         self.any
             || ((self.include.is_empty() || self.include.iter().any(|g| g.matches(names)))
+                && !self.exclude.iter().any(|g| g.matches(names)))
+    }
+
+    /// True when the pattern matches the folder (its names from the root) or something a walk
+    /// of it reaches. An excluding glob that matches the folder matches all inside it too.
+    pub(crate) fn matches_below(&self, names: &[Vec<char>]) -> bool {
+        self.any
+            || ((self.include.is_empty() || self.include.iter().any(|g| g.matches_below(names)))
                 && !self.exclude.iter().any(|g| g.matches(names)))
     }
 }
@@ -220,7 +259,7 @@ mod tests {
     use super::*;
 
     fn command(pattern: &str, text: &str) -> bool {
-        CommandPattern::parse(pattern).unwrap().matches(&Part { text: text.into(), writes_file: false })
+        CommandPattern::parse(pattern).unwrap().allows(&Part::from_text(text))
     }
 
     fn path(pattern: &str, p: &str) -> bool {
@@ -249,10 +288,11 @@ mod tests {
 
     #[test]
     fn only_star_allows_a_command_that_writes_a_file() {
-        let writes = Part { text: "git status".into(), writes_file: true };
-        assert!(!CommandPattern::parse("git status").unwrap().matches(&writes));
-        assert!(!CommandPattern::parse("git*").unwrap().matches(&writes));
-        assert!(CommandPattern::parse("*").unwrap().matches(&writes));
+        let writes = Part { writes_file: true, ..Part::from_text("git status") };
+        assert!(!CommandPattern::parse("git status").unwrap().allows(&writes));
+        assert!(!CommandPattern::parse("git*").unwrap().allows(&writes));
+        assert!(CommandPattern::parse("*").unwrap().allows(&writes));
+        assert!(CommandPattern::parse("git status").unwrap().touches(&writes), "a deny still matches it");
     }
 
     #[test]

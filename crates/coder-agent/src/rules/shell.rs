@@ -12,8 +12,13 @@
 //!
 //! A part's text is its words as written — quotes kept, single spaces between words — without
 //! its redirections, and without the keywords of `if`/`while`/`until`/`{ }` and `!`/`time`.
-//! Whether the part sends output to a file (anything but `/dev/null` or another descriptor) is
-//! kept beside it, since a rule about running a command says nothing about overwriting a file.
+//! Beside it are its words as the program receives them (quotes removed, backslash escapes
+//! resolved, line continuations joined), which is what rules match, so that `\rm`, `'rm'`,
+//! `r""m` and `/bin/rm` are all `rm` to a `deny`. Whether the part sends output to a file
+//! (anything but `/dev/null` or another descriptor) is kept too, since a rule about running a
+//! command says nothing about overwriting a file, and whether its standard input comes from a
+//! pipe, a file or a here-document, since a shell or an interpreter reading it runs a script
+//! the line does not show (`Part::runs_unseen`).
 //!
 //! The splitter is conservative: whatever it cannot follow with confidence — an unclosed quote,
 //! parenthesis or here-document, `for`/`case`/`select` and function definitions, a trailing
@@ -33,8 +38,151 @@ pub const MAX_PARTS: usize = 256;
 pub struct Part {
     /// Its words as written, joined by single spaces, without redirections.
     pub text: String,
+    /// Its words as the program receives them: quotes removed, escapes resolved, line
+    /// continuations joined. Expansions (`$x`, `$(…)`) stay as written.
+    pub words: Vec<String>,
     /// Its output goes to a file.
     pub writes_file: bool,
+    /// Its standard input comes from a pipe, a file or a here-document.
+    pub reads_input: bool,
+}
+
+/// Shells: with `-c` their script is on the line (and split); otherwise they read one from a
+/// file, a pipe or a here-document that the rules cannot see.
+const SHELLS: [&str; 8] = ["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish"];
+
+/// Interpreters that run code given inline (`python -c`, `perl -e`, `node -e`, `php -r`) or
+/// read from their standard input.
+const INTERPRETERS: [&str; 12] =
+    ["python", "perl", "ruby", "node", "php", "lua", "deno", "bun", "tclsh", "pwsh", "osascript", "irb"];
+
+/// Programs that run whatever another machine, user or multi-call binary makes of their
+/// arguments: `su -c`, `ssh host …`, `busybox …`, and `source`/`.` of a script file.
+const RUN_ELSEWHERE: [&str; 6] = ["su", "ssh", "busybox", "toybox", "source", "."];
+
+impl Part {
+    /// A part from its words as written (split at spaces), for tests.
+    #[cfg(test)]
+    pub(crate) fn from_text(text: &str) -> Self {
+        let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+        Self {
+            text: words.join(" "),
+            words: words.iter().map(|w| unquote(w)).collect(),
+            writes_file: false,
+            reads_input: false,
+        }
+    }
+
+    /// Where the program is among the words: the first word after `NAME=value` assignments.
+    fn program_at(&self) -> Option<usize> {
+        let at = self.words.iter().take_while(|w| is_assignment(w)).count();
+        (at < self.words.len()).then_some(at)
+    }
+
+    /// The words, each re-quoted when it holds a space or a quote, joined by single spaces;
+    /// with `basename`, the program reduced to its file name (`/usr/bin/rm` → `rm`).
+    pub(crate) fn canonical(&self, basename: bool) -> String {
+        let program = self.program_at();
+        let shown: Vec<String> = self
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, word)| {
+                let word = if basename && Some(i) == program { base_name(word) } else { word };
+                if word.is_empty() || word.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+                    format!("'{}'", word.replace('\'', "'\\''"))
+                } else {
+                    word.to_owned()
+                }
+            })
+            .collect();
+        shown.join(" ")
+    }
+
+    /// The words joined by single spaces with no quoting at all, the program as given or as
+    /// its file name: the loosest reading, for `deny` and `ask`.
+    pub(crate) fn loose(&self, basename: bool) -> String {
+        let program = self.program_at();
+        let shown: Vec<&str> = self
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| if basename && Some(i) == program { base_name(w) } else { w.as_str() })
+            .collect();
+        shown.join(" ")
+    }
+
+    /// Why the part runs code that is not on the command line, if it does: a shell reading a
+    /// script file, a pipe or a here-document; `python -c` and the like; `su`, `ssh`,
+    /// `busybox`; a program named by an expansion or a glob. No rule narrower than `*` allows
+    /// such a part, and every `deny` or `ask` rule of `run_command` makes it wait.
+    pub fn runs_unseen(&self) -> Option<&'static str> {
+        let at = self.program_at()?;
+        let written = &self.words[at];
+        let args = &self.words[at + 1..];
+        if written.contains(['$', '`']) || (written != "[" && written.contains(['*', '?', '['])) {
+            return Some("a program named by an expansion or a glob");
+        }
+        let program = base_name(written);
+        if SHELLS.contains(&program) {
+            let only_about = !args.is_empty() && args.iter().all(|a| a == "--version" || a == "--help");
+            return match shell_script(args) {
+                Wrapped::Script(_) => None,
+                _ if only_about => None,
+                _ => Some("a shell running a script that is not on the command line"),
+            };
+        }
+        let family = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+        if INTERPRETERS.contains(&family) {
+            let inline = inline_code(family, args);
+            let from_input = self.reads_input && !args.iter().any(|a| !a.starts_with('-'));
+            return (inline || from_input)
+                .then_some("an interpreter running code that is not on the command line");
+        }
+        if RUN_ELSEWHERE.contains(&program) {
+            return Some("a program that runs commands the rules cannot see (su, ssh, busybox, source)");
+        }
+        None
+    }
+}
+
+/// Whether an interpreter of `family` is given code on its command line (`python -c`, `perl
+/// -e`, `node -p`, `php -r`, `deno eval`) or told to read it from its input (`-`). Its options
+/// are read up to its script (a name with a script's extension) or, for Python, a `-m` module,
+/// after which the arguments are the script's own.
+fn inline_code(family: &str, args: &[String]) -> bool {
+    let letters: &[char] = match family {
+        "python" => &['c'],
+        "perl" => &['e', 'E'],
+        "node" | "bun" => &['e', 'p'],
+        "php" => &['r'],
+        _ => &['c', 'e'],
+    };
+    const SCRIPTS: [&str; 10] = [".py", ".pl", ".pm", ".rb", ".js", ".mjs", ".cjs", ".ts", ".php", ".lua"];
+    for arg in args {
+        if arg == "-" || arg == "--eval" || arg == "--print" || (arg == "eval" && family != "python") {
+            return true;
+        }
+        if arg == "--" || (family == "python" && arg == "-m") {
+            return false;
+        }
+        if let Some(flags) = arg.strip_prefix('-').filter(|f| !f.starts_with('-')) {
+            if flags.contains(letters) {
+                return true;
+            }
+        } else if SCRIPTS.iter().any(|ext| arg.ends_with(ext)) {
+            return false;
+        }
+    }
+    false
+}
+
+/// A program's file name: `/usr/bin/rm` → `rm`.
+fn base_name(word: &str) -> &str {
+    match word.rsplit('/').next() {
+        Some(name) if !name.is_empty() => name,
+        _ => word,
+    }
 }
 
 /// Why a command line cannot be split with confidence.
@@ -107,11 +255,13 @@ struct Parser {
     pos: usize,
     parts: Vec<Part>,
     heredocs: Vec<Heredoc>,
+    /// The next command reads what a pipe gives it.
+    piped: bool,
 }
 
 impl Parser {
     fn new(text: &str) -> Self {
-        Self { chars: text.chars().collect(), pos: 0, parts: Vec::new(), heredocs: Vec::new() }
+        Self { chars: text.chars().collect(), pos: 0, parts: Vec::new(), heredocs: Vec::new(), piped: false }
     }
 
     /// Splits the whole text as a command list at `depth`.
@@ -180,6 +330,7 @@ impl Parser {
                 Some(')') => return Err(ShellError::Unbalanced(')')),
                 Some('\n') => {
                     self.pos += 1;
+                    self.piped = false;
                     self.read_heredocs(depth)?;
                 }
                 Some(';') => {
@@ -187,12 +338,16 @@ impl Parser {
                         return Err(ShellError::Unsupported("`case` branches"));
                     }
                     self.pos += 1;
+                    self.piped = false;
                 }
                 Some('&') if self.peek_at(1) != Some('>') => {
                     self.pos += if self.peek_at(1) == Some('&') { 2 } else { 1 };
+                    self.piped = false;
                 }
                 Some('|') => {
+                    let or = self.peek_at(1) == Some('|');
                     self.pos += if matches!(self.peek_at(1), Some('|' | '&')) { 2 } else { 1 };
+                    self.piped = !or;
                 }
                 Some('(') => {
                     self.pos += 1;
@@ -217,6 +372,7 @@ impl Parser {
     fn command(&mut self, depth: usize, only_redirects: bool) -> Result<bool, ShellError> {
         let mut words: Vec<String> = Vec::new();
         let mut writes_file = false;
+        let mut reads_input = std::mem::take(&mut self.piped);
         loop {
             self.skip_blanks();
             match self.peek() {
@@ -232,6 +388,7 @@ impl Parser {
                 }
                 Some(_) => {
                     if let Some(redirect) = self.redirect_operator() {
+                        reads_input |= matches!(redirect, Redirect::Input | Redirect::Heredoc { .. });
                         writes_file |= self.redirect(redirect, depth)?;
                         continue;
                     }
@@ -244,7 +401,7 @@ impl Parser {
             }
         }
         if !only_redirects {
-            self.finish(words, writes_file, depth)?;
+            self.finish(words, writes_file, reads_input, depth)?;
         }
         Ok(writes_file)
     }
@@ -510,7 +667,13 @@ impl Parser {
     }
 
     /// Records a simple command's part, and the parts of the command it wraps.
-    fn finish(&mut self, mut words: Vec<String>, writes_file: bool, depth: usize) -> Result<(), ShellError> {
+    fn finish(
+        &mut self,
+        mut words: Vec<String>,
+        writes_file: bool,
+        reads_input: bool,
+        depth: usize,
+    ) -> Result<(), ShellError> {
         while let Some(first) = words.first() {
             match first.as_str() {
                 "if" | "then" | "else" | "elif" | "fi" | "do" | "done" | "while" | "until" | "!" | "{"
@@ -532,22 +695,26 @@ impl Parser {
         if words.is_empty() {
             // `> file` alone still writes the file.
             if writes_file {
-                self.push(Part { text: String::new(), writes_file })?;
+                self.push(Part { text: String::new(), words: Vec::new(), writes_file, reads_input })?;
             }
             return Ok(());
         }
-        self.push(Part { text: words.join(" "), writes_file })?;
-        match wrapped(&words) {
+        let plain: Vec<String> = words.iter().map(|w| unquote(w)).collect();
+        let wraps = wrapped(&words, &plain);
+        self.push(Part { text: words.join(" "), words: plain, writes_file, reads_input })?;
+        match wraps {
             Wrapped::Nothing => Ok(()),
             Wrapped::Unsupported(what) => Err(ShellError::Unsupported(what)),
             Wrapped::Command(_) | Wrapped::Script(_) if depth >= MAX_DEPTH => Err(ShellError::TooDeep),
-            Wrapped::Command(inner) => self.finish(inner, writes_file, depth + 1),
+            Wrapped::Command(at) => self.finish(words.split_off(at), writes_file, reads_input, depth + 1),
             Wrapped::Script(script) => {
                 let first = self.parts.len();
                 self.nested(&script, depth + 1)?;
-                // `sh -c '…' > file`: whatever the script runs writes to the file.
+                // `sh -c '…' > file`: whatever the script runs writes to the file (and reads
+                // what the shell reads).
                 for part in &mut self.parts[first..] {
                     part.writes_file |= writes_file;
+                    part.reads_input |= reads_input;
                 }
                 Ok(())
             }
@@ -558,7 +725,8 @@ impl Parser {
 /// What a command runs in turn.
 enum Wrapped {
     Nothing,
-    Command(Vec<String>),
+    /// The wrapped command starts at this word.
+    Command(usize),
     /// Command lines to split, one per line.
     Script(String),
     Unsupported(&'static str),
@@ -586,14 +754,17 @@ const XARGS_VALUES: [&str; 18] = [
     "--eof",
 ];
 
-/// The command or script that `words` hands on, if its program is one that runs another.
-fn wrapped(words: &[String]) -> Wrapped {
+/// The command or script that `words` (as written; `plain`, as the program receives them)
+/// hands on, if its program is one that runs another.
+fn wrapped(words: &[String], plain: &[String]) -> Wrapped {
     let assignments = words.iter().take_while(|w| is_assignment(w)).count();
     if assignments > 0 {
-        return command_of(&words[assignments..]);
+        return command_at(words, assignments);
     }
-    let program = words[0].rsplit('/').next().unwrap_or_default();
-    let args = &words[1..];
+    let program = base_name(&plain[0]);
+    let args = &plain[1..];
+    // The wrapped command starts where `rest`, a tail of `plain`, starts.
+    let command_of = |rest: &[String]| command_at(plain, plain.len() - rest.len());
     match program {
         "sudo" | "doas" => {
             command_of(skip_options(args, &["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T"]))
@@ -614,9 +785,9 @@ fn wrapped(words: &[String]) -> Wrapped {
         "stdbuf" => command_of(skip_options(args, &["-i", "-o", "-e", "--input", "--output", "--error"])),
         "nohup" | "setsid" | "command" | "builtin" | "exec" => command_of(skip_options(args, &["-a"])),
         "xargs" => command_of(skip_options(args, &XARGS_VALUES)),
-        "find" => find_commands(args),
+        "find" => find_commands(&words[1..]),
         "sh" | "bash" | "zsh" | "dash" | "ksh" | "mksh" | "ash" => shell_script(args),
-        "eval" => Wrapped::Script(args.iter().map(|a| unquote(a)).collect::<Vec<_>>().join(" ")),
+        "eval" => Wrapped::Script(args.join(" ")),
         _ => Wrapped::Nothing,
     }
 }
@@ -643,7 +814,8 @@ fn find_commands(args: &[String]) -> Wrapped {
     }
 }
 
-/// The script of `sh -c SCRIPT` (any shell, flags clustered or not); nothing for a script file.
+/// The script of `sh -c SCRIPT` (any shell, flags clustered or not; `args` unquoted); nothing
+/// for a script file.
 fn shell_script(args: &[String]) -> Wrapped {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
@@ -655,7 +827,7 @@ fn shell_script(args: &[String]) -> Wrapped {
             return Wrapped::Nothing;
         };
         if arg.starts_with('-') && flags.contains('c') {
-            return rest.next().map_or(Wrapped::Nothing, |script| Wrapped::Script(unquote(script)));
+            return rest.next().map_or(Wrapped::Nothing, |script| Wrapped::Script(script.clone()));
         }
         if flags.contains(['o', 'O']) {
             rest.next();
@@ -679,11 +851,12 @@ fn skip_options<'a>(args: &'a [String], with_value: &[&str]) -> &'a [String] {
     args.get(at..).unwrap_or_default()
 }
 
-fn command_of(words: &[String]) -> Wrapped {
-    if words.is_empty() {
+/// The command that starts at `at`, if there is one.
+fn command_at(words: &[String], at: usize) -> Wrapped {
+    if at >= words.len() {
         Wrapped::Nothing
     } else {
-        Wrapped::Command(words.to_vec())
+        Wrapped::Command(at)
     }
 }
 
@@ -696,7 +869,8 @@ fn is_assignment(word: &str) -> bool {
 }
 
 /// A word's value with its quoting removed: `'…'` literal, `"…"` with `\` escaping `"`, `\`,
-/// `$` and `` ` ``, a bare `\` escaping the next character. Expansions stay as written.
+/// `$` and `` ` ``, a bare `\` escaping the next character, and a line continuation (`\` and
+/// a newline, outside single quotes) removed. Expansions stay as written.
 pub(crate) fn unquote(word: &str) -> String {
     let mut out = String::new();
     let mut chars = word.chars().peekable();
@@ -717,11 +891,18 @@ pub(crate) fn unquote(word: &str) -> String {
                         '\\' if matches!(chars.peek(), Some('"' | '\\' | '$' | '`')) => {
                             out.extend(chars.next());
                         }
+                        '\\' if chars.peek() == Some(&'\n') => {
+                            chars.next();
+                        }
                         c => out.push(c),
                     }
                 }
             }
-            '\\' => out.extend(chars.next()),
+            '\\' => {
+                if let Some(next) = chars.next().filter(|&c| c != '\n') {
+                    out.push(next);
+                }
+            }
             c => out.push(c),
         }
     }
@@ -875,11 +1056,65 @@ mod tests {
     }
 
     #[test]
+    fn a_part_keeps_the_words_its_program_receives_and_where_its_input_comes_from() {
+        let first = |line: &str| split(line).unwrap().remove(0);
+        assert_eq!(first("'rm' -rf \"a b\" \\x r\\\nm").words, ["rm", "-rf", "a b", "x", "rm"]);
+        assert_eq!(first("'rm' -rf \"a b\"").canonical(false), "rm -rf 'a b'");
+        assert_eq!(first("/bin/rm -rf x").canonical(true), "rm -rf x");
+        assert_eq!(first("A=1 /bin/rm x").canonical(true), "A=1 rm x", "the program, not the assignment");
+        assert!(!first("ls").reads_input);
+        assert!(split("ls | sh").unwrap()[1].reads_input, "a pipe");
+        assert!(!split("ls || sh").unwrap()[1].reads_input, "`||` is not a pipe");
+        assert!(
+            first("sh < x").reads_input
+                && first("cat <<E\nx\nE").reads_input
+                && first("cat <<< x").reads_input
+        );
+        assert_eq!(parts("'/usr/bin/env' 'rm' x"), ["'/usr/bin/env' 'rm' x", "'rm' x"], "a quoted wrapper");
+    }
+
+    #[test]
+    fn what_a_part_runs_unseen_is_named() {
+        let unseen = |line: &str| split(line).unwrap().iter().find_map(Part::runs_unseen);
+        for line in [
+            "sh x.sh",
+            "ls | bash",
+            "bash <<E\nls\nE",
+            "python3 -c 1",
+            "python -W ignore -c 1",
+            "perl -e 1",
+            "node -p 1",
+            "deno eval 1",
+            "python3 -",
+            "ssh h ls",
+            "$X y",
+        ] {
+            assert!(unseen(line).is_some(), "{line:?}");
+        }
+        for line in [
+            "bash -c ls",
+            "python3 x.py",
+            "python3 x.py -c config",
+            "python3 -m pytest -p no:cacheprovider",
+            "ls",
+            "bash --version",
+            "node app.js -e x",
+            "node --version",
+            "echo $X",
+        ] {
+            assert_eq!(unseen(line), None, "{line:?}");
+        }
+    }
+
+    #[test]
     fn unquote_removes_quoting_only() {
         assert_eq!(unquote("'a b'"), "a b");
         assert_eq!(unquote("\"a \\\"b\\\" $x\""), "a \"b\" $x");
         assert_eq!(unquote("a\\ b"), "a b");
         assert_eq!(unquote("'unclosed"), "unclosed");
+        assert_eq!(unquote("r\\\nm"), "rm", "a line continuation joins");
+        assert_eq!(unquote("\"r\\\nm\""), "rm", "also inside double quotes");
+        assert_eq!(unquote("'r\\\nm'"), "r\\\nm", "but not inside single quotes");
     }
 
     mod hostile {

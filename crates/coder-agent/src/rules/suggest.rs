@@ -26,10 +26,59 @@ pub struct Suggestion {
     pub label: String,
 }
 
-/// Programs that run other commands, or whatever their input says: never offered.
-const RUNS_OTHERS: [&str; 18] = [
-    "sh", "bash", "zsh", "dash", "ksh", "fish", "eval", "exec", "sudo", "doas", "env", "xargs", "nohup",
-    "timeout", "nice", "command", "builtin", "source",
+/// Programs that run other commands, or whatever their input or arguments say: shells,
+/// wrappers, interpreters, build runners and remote shells. Never offered: allowing `python`
+/// or `make` with one click would allow far more than the person sees.
+const RUNS_OTHERS: [&str; 49] = [
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "ksh",
+    "mksh",
+    "ash",
+    "fish",
+    "eval",
+    "exec",
+    "sudo",
+    "doas",
+    "su",
+    "env",
+    "xargs",
+    "nohup",
+    "timeout",
+    "nice",
+    "stdbuf",
+    "setsid",
+    "command",
+    "builtin",
+    "source",
+    ".",
+    "find",
+    "python",
+    "python2",
+    "python3",
+    "node",
+    "nodejs",
+    "deno",
+    "bun",
+    "perl",
+    "ruby",
+    "php",
+    "lua",
+    "awk",
+    "gawk",
+    "mawk",
+    "nawk",
+    "make",
+    "npx",
+    "ssh",
+    "busybox",
+    "toybox",
+    "watch",
+    "parallel",
+    "osascript",
+    "pwsh",
 ];
 
 /// The project rule that would allow this call of `tool` from now on, if there is a sensible one
@@ -84,7 +133,7 @@ pub fn suggest(
 fn command_prefix(command: &str) -> Option<String> {
     let parts = shell::split(command).ok()?;
     let [part] = parts.as_slice() else { return None };
-    if part.writes_file {
+    if part.writes_file || part.runs_unseen().is_some() {
         return None;
     }
     let mut words = part.text.split(' ');
@@ -96,7 +145,10 @@ fn command_prefix(command: &str) -> Option<String> {
                 c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | ':' | '@' | '%' | '/' | '-')
             })
     };
-    if !plain(program) || RUNS_OTHERS.contains(&program.rsplit('/').next().unwrap_or_default()) {
+    let name = program.rsplit('/').next().unwrap_or_default();
+    // `python3.12`, `php8`: the family's name.
+    let family = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    if !plain(program) || RUNS_OTHERS.contains(&name) || RUNS_OTHERS.contains(&family) {
         return None;
     }
     let subcommand = words.next().filter(|w| {
@@ -155,6 +207,28 @@ mod tests {
             "FOO=1 cargo test",
             "xargs rm",
             "'quoted' program",
+            "python script.py",
+            "python3 -m http.server",
+            "python3.12 x.py",
+            "node app.js",
+            "perl x.pl",
+            "ruby x.rb",
+            "awk '{print}' f",
+            "make build",
+            "npx prettier",
+            "deno run x.ts",
+            "php x.php",
+            "lua x.lua",
+            "ssh host ls",
+            "su root",
+            "busybox ls",
+            "bash",
+            "sh x.sh",
+            "zsh",
+            "env",
+            "/usr/bin/env ls",
+            "xargs",
+            "/usr/bin/python3 x.py",
             "echo 'unclosed",
             "",
         ] {

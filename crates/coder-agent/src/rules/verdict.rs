@@ -4,6 +4,10 @@
 //!   where a link leads — denies it.
 //! - Otherwise an `ask` rule that matches anything makes it wait for the person, even for a
 //!   read-only tool.
+//! - Otherwise a `deny` or `ask` rule that might match what the call hides makes it wait,
+//!   naming the rule and why: a command that runs code the line does not show (`sh script.sh`,
+//!   `curl … | sh`, `python -c …`, `ssh host …`) against any command rule, and a folder that
+//!   `list_files` or `search` walks against a path rule that matches something inside it.
 //! - Otherwise the call runs without asking when `allow` rules match everything it acts on:
 //!   every part of a chain (each part may be allowed by a different rule), the path and where
 //!   it leads. A command line that cannot be split, or a path that cannot be read, is never
@@ -52,6 +56,9 @@ pub enum RuleName {
     /// A project's "always allow" for a whole tool, from before rules: "always allow run_command
     /// in this project".
     AlwaysAllow { tool: String },
+    /// A `deny` or `ask` rule that might match what the call hides, so the person decides:
+    /// "rule `rm *` (project), asking: the command runs …".
+    Hidden { rule: Box<RuleName>, why: String },
 }
 
 impl fmt::Display for RuleName {
@@ -59,6 +66,7 @@ impl fmt::Display for RuleName {
         match self {
             Self::Rule { pattern, scope } => write!(f, "rule `{pattern}` ({scope})"),
             Self::AlwaysAllow { tool } => write!(f, "always allow {tool} in this project"),
+            Self::Hidden { rule, why } => write!(f, "{rule}, asking: {why}"),
         }
     }
 }
@@ -149,6 +157,12 @@ impl RuleSet {
         if let Some(rule) = with(RuleEffect::Ask).find(|l| l.rule.as_ref().is_ok_and(|r| touches(r, call))) {
             return Verdict::Ask { by: Some(rule.name.clone()) };
         }
+        let hidden = with(RuleEffect::Deny)
+            .chain(with(RuleEffect::Ask))
+            .find_map(|l| l.rule.as_ref().ok().and_then(|r| hides(r, call)).map(|why| (l, why)));
+        if let Some((rule, why)) = hidden {
+            return Verdict::Ask { by: Some(RuleName::Hidden { rule: Box::new(rule.name.clone()), why }) };
+        }
         if let Some(rule) = unreadable {
             return Verdict::Ask { by: Some(rule.name.clone()) };
         }
@@ -168,12 +182,26 @@ impl RuleSet {
 /// True when `rule` matches anything the call acts on (for `deny` and `ask`).
 fn touches(rule: &Rule, call: &Call) -> bool {
     match &call.subject {
-        Subject::Command { parts: Ok(parts), .. } => parts.iter().any(|part| rule.matches_command(part)),
+        Subject::Command { parts: Ok(parts), .. } => parts.iter().any(|part| rule.touches_command(part)),
         // A line that cannot be split is matched as a whole, so that a deny still finds
         // `rm -rf x 'oops` by its start.
         Subject::Command { parts: Err(_), text } => rule.is_any() || rule.matches_command_text(text),
         Subject::Paths(Some(paths)) => paths.iter().any(|names| rule.matches_path(names)),
         Subject::Paths(None) | Subject::Nothing => rule.is_any(),
+    }
+}
+
+/// Why `rule` (a `deny` or `ask` that does not match) might still match what the call hides.
+fn hides(rule: &Rule, call: &Call) -> Option<String> {
+    match &call.subject {
+        Subject::Command { parts: Ok(parts), .. } if rule.is_about_commands() => parts
+            .iter()
+            .find_map(Part::runs_unseen)
+            .map(|what| format!("the command runs {what}, which no rule can look into")),
+        Subject::Paths(Some(paths)) if call.walks && paths.iter().any(|names| rule.matches_below(names)) => {
+            Some("it may match something inside the folder this call reads".to_owned())
+        }
+        _ => None,
     }
 }
 
@@ -193,7 +221,7 @@ fn allowed(allows: &[&Loaded], call: &Call) -> Option<String> {
     };
     let all = match &call.subject {
         Subject::Command { parts: Ok(parts), .. } => {
-            parts.iter().all(|part: &Part| cover(&|r: &Rule| r.matches_command(part)))
+            parts.iter().all(|part: &Part| cover(&|r: &Rule| r.allows_command(part)))
         }
         Subject::Paths(Some(paths)) => paths.iter().all(|names| cover(&|r: &Rule| r.matches_path(names))),
         Subject::Command { parts: Err(_), .. } | Subject::Paths(None) | Subject::Nothing => false,

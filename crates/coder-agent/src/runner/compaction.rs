@@ -50,7 +50,7 @@ pub(super) async fn prepare(
     let fixed = context::fixed_tokens(Some(system), tools);
     let estimate = |history: &History| fixed + tokens(&history.conversation());
     let mut raw = estimate(&history);
-    let limit = window * u64::from(THRESHOLD_PERCENT) / 100;
+    let limit = window.saturating_mul(u64::from(THRESHOLD_PERCENT)) / 100;
     if calibration.apply(thread_id, raw) > limit {
         let budget = match Budget::new(window, fixed) {
             Ok(budget) => budget,
@@ -60,12 +60,14 @@ pub(super) async fn prepare(
             }
         };
         // The kept part is chosen by the unscaled estimate, so its share shrinks by the scale.
-        let keep = budget.keep * budget.keep / calibration.apply(thread_id, budget.keep).max(1);
+        let keep = budget.keep.saturating_mul(budget.keep) / calibration.apply(thread_id, budget.keep).max(1);
         if let Some(cut) = context::choose(&history, keep) {
             let trigger =
                 CompactionTrigger::Automatic { window_tokens: window, threshold_percent: THRESHOLD_PERCENT };
-            if summarize(ctx, thread_id, &history, cut, &budget, config, trigger).await?.is_err() {
-                return Ok(None);
+            match summarize(ctx, thread_id, &history, cut, &budget, config, trigger).await? {
+                // Another summary got there first: the thread is read again below.
+                Ok(()) | Err(SummaryError::NotRecorded(_)) => {}
+                Err(_) => return Ok(None),
             }
             let events =
                 ctx.shared.engine.thread_events(thread_id).map_err(|e| RunError::Query(e.to_string()))?;
@@ -149,15 +151,16 @@ pub(super) async fn summarize(
         trigger,
         run_id: Some(ctx.run_id),
     };
-    let result = match ctx.dispatch(compact).await {
-        Ok(_) => StepResult::Success,
+    let (result, outcome) = match ctx.dispatch(compact).await {
+        Ok(_) => (StepResult::Success, Ok(())),
         Err(DispatchError::Domain(e)) => {
-            StepResult::Failed { error: format!("the summary was not recorded: {e}") }
+            let refused = SummaryError::NotRecorded(e.to_string());
+            (StepResult::Failed { error: refused.to_string() }, Err(refused))
         }
         Err(e) => return Err(e.into()),
     };
     ctx.dispatch(Command::CompleteStep { run_id: ctx.run_id, step_id, result, cost }).await?;
-    Ok(Ok(()))
+    Ok(outcome)
 }
 
 /// A summary a person asked for, through `through`, in the run `ctx` (started for it): the
@@ -172,8 +175,13 @@ pub(crate) async fn summarize_by_hand(
     let cut = context::at(history, through).map_err(|e| RunError::Query(e.to_string()))?;
     let config = ctx.shared.config();
     let written = summarize(ctx, thread_id, history, cut, budget, &config, CompactionTrigger::Manual).await?;
-    if written.is_ok() {
-        finish(ctx, RunStatus::Success, None).await?;
+    match &written {
+        Ok(()) => finish(ctx, RunStatus::Success, None).await?,
+        Err(refused @ SummaryError::NotRecorded(_)) => {
+            finish(ctx, RunStatus::Failed, Some(&refused.to_string())).await?;
+        }
+        // The summary call failed or was cancelled: `summarize` ended the run.
+        Err(_) => {}
     }
     Ok(written)
 }

@@ -51,3 +51,24 @@ async fn a_run_stopped_at_its_turn_limit_goes_on_in_a_new_run() {
     assert_eq!(e.code(), "not_found", "{e}");
     assert!(!w.engine.run_view(next).unwrap().stopped_at_turn_limit);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_continues_at_once_start_one_run() {
+    let w = World::new().await;
+    let server = ScriptServer::openai([
+        call("Reading.", "read_file", json!({"path": "README.md"})),
+        answer(&["Done."]),
+    ])
+    .unwrap();
+    let settings = Settings { prices: prices(), max_turns: 1, ..Settings::default() };
+    let agent = Agent::new(w.engine.clone(), openai(&server), settings);
+    let first = agent.send_message(w.thread, "Read the README").await.unwrap();
+    finished(&w.engine, first).await;
+    // A double click: both calls are under way at once.
+    let (a, b) = tokio::join!(agent.continue_run(first), agent.continue_run(first));
+    let started: Vec<RunId> = [a, b].into_iter().filter_map(Result::ok).collect();
+    assert_eq!(started.len(), 1, "exactly one new run");
+    finished(&w.engine, started[0]).await;
+    let runs = w.engine.with_state(|s| s.runs.values().filter(|r| r.thread_id == w.thread).count());
+    assert_eq!(runs, 2, "the first run and the one that continued it");
+}

@@ -1,12 +1,14 @@
 //! Permission rules in real runs: a rule that allows runs the command without asking and the log
 //! names it; an ask rule makes even a read wait; a deny rejects at once in the rule's name and
 //! the model is told; a chain with a part no rule allows waits; the "always allow" of a whole
-//! tool from before rules still holds.
+//! tool from before rules still holds; a pre-approved write is decided again right before it
+//! runs, so an earlier call of the same turn cannot redirect it through a link.
 
 use std::collections::BTreeMap;
 
+use coder_agent::provider::{ModelEvent, StopReason, ToolCall};
 use coder_agent::rules::edit;
-use coder_agent::testing::ScriptServer;
+use coder_agent::testing::{ScriptServer, Turn};
 use coder_agent::{Agent, Settings};
 use coder_domain::*;
 use serde_json::json;
@@ -213,4 +215,101 @@ async fn rules_are_added_listed_and_removed_through_the_log() {
     let events = w.engine.store().read_stream(StreamId::Project(w.project), 1).unwrap();
     let updates = events.iter().filter(|e| matches!(e.event, DomainEvent::ProjectUpdated { .. })).count();
     assert_eq!(updates, 2, "one event per change that was made, none for the refused ones");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_made_earlier_in_the_turn_cannot_carry_a_pre_approved_write_past_a_deny() {
+    let w = World::new().await;
+    std::fs::write(w.project_dir.path().join(".env"), "SECRET=1\n").unwrap();
+    for allowed in
+        [rule(RuleEffect::Allow, "run_command", "ln *"), rule(RuleEffect::Allow, "write_file", "src/**")]
+    {
+        edit::add_to_project(&w.engine, w.project, &allowed).await.unwrap();
+    }
+    // Both calls come in one turn, so both are decided before the link exists.
+    let tool_call = |id: &str, name: &str, input: serde_json::Value| {
+        ModelEvent::ToolCall(ToolCall { id: id.into(), name: name.into(), input })
+    };
+    let server = ScriptServer::openai([
+        Turn::reply(vec![
+            ModelEvent::TextDelta("Linking, then writing.".into()),
+            tool_call("call_link", "run_command", json!({"command": "ln -s ../.env src/cfg"})),
+            tool_call("call_write", "write_file", json!({"path": "src/cfg", "content": "SECRET=stolen\n"})),
+            usage(200, 30),
+            ModelEvent::Stop(StopReason::ToolUse),
+        ]),
+        answer(&["The write was refused."]),
+    ])
+    .unwrap();
+    let agent = agent_with(&w, &server, vec![rule(RuleEffect::Deny, "*", ".env")]);
+    let run = agent.send_message(w.thread, "Update the config").await.unwrap();
+    let done = finished(&w.engine, run).await;
+    assert_eq!(done.status, RunStatus::Success, "the refusal does not end the run");
+    assert_eq!(w.file(".env").as_deref(), Some("SECRET=1\n"), "the write never reached .env");
+    assert!(
+        w.project_dir.path().join("src/cfg").symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()),
+        "the link was made by the first call"
+    );
+    let gates: Vec<ApprovalGate> = done
+        .steps
+        .iter()
+        .filter_map(|s| match &s.step_type {
+            StepType::ToolCall { gate, .. } => Some(gate.clone()),
+            StepType::ModelCall => None,
+        })
+        .collect();
+    assert_eq!(
+        gates,
+        [
+            ApprovalGate::PreApproved { policy: "rule `ln *` (project)".into() },
+            ApprovalGate::PreApproved { policy: "rule `src/**` (project)".into() },
+        ],
+        "both were pre-approved before either ran"
+    );
+    let write = done.steps.iter().filter_map(|s| s.tool_use_id()).nth(1).unwrap();
+    let status = w.engine.with_state(|s| s.tool_uses.get(&write).map(|t| t.status));
+    assert_eq!(status, Some(ToolStatus::Failed), "the write's tool use failed");
+    let results = tool_results(&server.requests()[1].json().unwrap());
+    assert!(
+        results[1].contains("src/cfg was not written")
+            && results[1].contains("denied by rule `.env` (global)"),
+        "the model is told which rule refused it: {results:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_of_a_projects_rules_at_the_same_moment_all_land() {
+    let w = World::new().await;
+    let edits: Vec<_> = (0..24)
+        .map(|i| {
+            let engine = w.engine.clone();
+            let project = w.project;
+            let effect = if i % 2 == 0 { RuleEffect::Deny } else { RuleEffect::Allow };
+            tokio::spawn(async move {
+                edit::add_to_project(&engine, project, &rule(effect, "run_command", &format!("tool{i} *")))
+                    .await
+            })
+        })
+        .collect();
+    for edit in edits {
+        edit.await.unwrap().unwrap();
+    }
+    let stored = w.engine.with_state(|s| s.projects[&w.project].rules.clone());
+    assert_eq!(stored.len(), 24, "no edit was lost, denies included: {stored:?}");
+    let removals: Vec<_> = stored
+        .iter()
+        .take(12)
+        .cloned()
+        .map(|r| {
+            let engine = w.engine.clone();
+            let project = w.project;
+            tokio::spawn(async move { edit::remove_from_project(&engine, project, &r).await })
+        })
+        .collect();
+    for removal in removals {
+        removal.await.unwrap().unwrap();
+    }
+    let left = w.engine.with_state(|s| s.projects[&w.project].rules.clone());
+    assert_eq!(left, stored[12..], "each removal took out its rule and only that");
 }

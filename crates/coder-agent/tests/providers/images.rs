@@ -139,3 +139,33 @@ async fn a_model_without_vision_refuses_in_words_the_person_can_act_on() {
     let got = collect(openai(&server).stream(hello_request())).await;
     assert!(matches!(got.error(), ProviderError::Http { status: 400, .. }), "{:?}", got.error());
 }
+
+/// A message of only an image: its user turn has no empty text part, which servers refuse.
+fn image_only_request() -> ModelRequest {
+    ModelRequest {
+        messages: vec![
+            ModelMessage::User { content: String::new() },
+            ModelMessage::UserImage { image: image() },
+        ],
+        ..hello_request()
+    }
+}
+
+#[tokio::test]
+async fn a_message_of_only_an_image_sends_no_empty_text() {
+    let server = ScriptServer::openai([Turn::reply(plain_script())]).unwrap();
+    let got = collect(openai(&server).stream(image_only_request())).await;
+    assert!(got.error.is_none(), "{:?}", got.error);
+    let user = body(&server)["messages"][1].clone();
+    let parts = user["content"].as_array().unwrap_or_else(|| panic!("parts: {user}"));
+    assert_eq!(parts.len(), 1, "only the image: {user}");
+    assert_eq!(parts[0]["type"], "image_url");
+
+    let server = ScriptServer::anthropic([Turn::reply(plain_script())]).unwrap();
+    let got = collect(anthropic(&server).stream(image_only_request())).await;
+    assert!(got.error.is_none(), "{:?}", got.error);
+    let user = body(&server)["messages"][0].clone();
+    let blocks = user["content"].as_array().unwrap_or_else(|| panic!("blocks: {user}"));
+    assert_eq!(blocks.len(), 1, "only the image: {user}");
+    assert_eq!(blocks[0]["type"], "image");
+}

@@ -93,7 +93,7 @@ pub(super) fn decide(
             // A thread nobody named is titled by its first message: its first words, or the
             // name of what it attaches. A rename, before or after, wins.
             if !named {
-                let title = title_from(content).or_else(|| attachments.first().map(attachment_title));
+                let title = title_from(content).or_else(|| attachments.first().and_then(attachment_title));
                 if let Some(title) = title {
                     events.push(updated(*thread_id, Some(title), None, false));
                 }
@@ -120,8 +120,8 @@ pub(super) fn decide(
             check_size("summary", summary.len(), limits::MESSAGE_BYTES)?;
             // A summary only ever moves forward: one that covers less than the thread's newest
             // would send the model messages it has already summarized.
-            if let Some(previous) = thread.compacted_through.and_then(|m| state.messages.get(&m)) {
-                if previous.id == *through || last.created_at < previous.created_at {
+            if let Some(previous) = thread.compacted_through {
+                if previous == *through || thread.compacted_at.is_some_and(|at| last.created_at < at) {
                     return Err(DomainError::invalid(
                         "through",
                         "the thread is already summarized past this message",
@@ -235,6 +235,9 @@ fn check_attachment(attachment: &Attachment) -> Result<(), DomainError> {
             if path.trim().is_empty() || path.starts_with('/') || path.split('/').any(|part| part == "..") {
                 return Err(DomainError::invalid("attachment path", "must be relative to the project"));
             }
+            if path.chars().any(char::is_control) {
+                return Err(DomainError::invalid("attachment path", "must not hold control characters"));
+            }
             check_size("attachment path", path.len(), limits::PATH_BYTES)?;
             check_size("attached file", content.len(), limits::ATTACHED_FILE_BYTES)
         }
@@ -246,16 +249,20 @@ fn check_attachment(attachment: &Attachment) -> Result<(), DomainError> {
                 ));
             }
             check_size("image name", name.len(), limits::PATH_BYTES)?;
+            if name.chars().any(char::is_control) {
+                return Err(DomainError::invalid("image name", "must not hold control characters"));
+            }
             check_size("image", usize::try_from(*bytes).unwrap_or(usize::MAX), limits::IMAGE_BYTES as usize)
         }
     }
 }
 
-/// What an attachment is called in a title.
-fn attachment_title(attachment: &Attachment) -> String {
+/// What an attachment is called in a title; `None` for a nameless one.
+fn attachment_title(attachment: &Attachment) -> Option<String> {
     let name = match attachment {
         Attachment::File { path, .. } => path.rsplit('/').next().unwrap_or(path),
         Attachment::Image { name, .. } => name,
     };
-    name.chars().take(limits::TITLE_CHARS).collect()
+    let title: String = name.trim().chars().take(limits::TITLE_CHARS).collect();
+    (!title.is_empty()).then_some(title)
 }

@@ -316,6 +316,12 @@ impl Run {
         Ok(())
     }
 
+    /// The steps that wait for a person's decision, in the order they started: each needs
+    /// approval, has none yet and has not ended (`StepRun::awaiting_approval`).
+    pub fn waiting_steps(&self) -> impl Iterator<Item = &StepRun> {
+        self.steps.iter().filter(|s| s.awaiting_approval())
+    }
+
     /// True while a step waits for a person's decision.
     pub fn is_waiting(&self) -> bool {
         self.waiting > 0
@@ -377,6 +383,34 @@ mod tests {
         r.decide_step(id, reject).unwrap();
         assert_eq!(r.step(id).unwrap().status, StepStatus::Skipped);
         assert_eq!(r.status, RunStatus::Running);
+    }
+
+    #[test]
+    fn waiting_steps_are_the_undecided_gated_ones_still_open() {
+        let mut r = run();
+        let ids = |r: &Run| r.waiting_steps().map(|s| s.id).collect::<Vec<_>>();
+        r.start_step(StepRun::new(StepId::new(), StepType::ModelCall, "think".into(), Utc::now())).unwrap();
+        let allowed = StepType::ToolCall {
+            tool_use_id: ToolUseId::new(),
+            tool_name: "read_file".into(),
+            gate: ApprovalGate::PreApproved { policy: "read-only tool".into() },
+        };
+        r.start_step(StepRun::new(StepId::new(), allowed, "read".into(), Utc::now())).unwrap();
+        let gated = [gated_step(), gated_step(), gated_step(), gated_step()];
+        let [first, second, third, fourth] = gated.each_ref().map(|s| s.id);
+        gated.into_iter().for_each(|step| r.start_step(step).unwrap());
+        assert_eq!(ids(&r), [first, second, third, fourth], "model calls and pre-approved tools never wait");
+
+        r.decide_step(first, approve()).unwrap();
+        let reject = ApprovalDecision { verdict: Verdict::Rejected, by: Approver::Person, reason: None };
+        r.decide_step(second, reject).unwrap();
+        r.update_step(third, StepStatus::Skipped, None).unwrap();
+        assert_eq!(ids(&r), [fourth], "a decided step and one ended undecided wait no longer");
+        assert!(r.is_waiting());
+
+        r.decide_step(fourth, approve()).unwrap();
+        assert_eq!(ids(&r), [], "nothing waits once every step is decided");
+        assert!(!r.is_waiting(), "the run's count of waiting steps agrees");
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub struct Thread {
     /// The last message the thread's newest summary stands for (`ThreadCompacted`).
     #[serde(default)]
     pub compacted_through: Option<MessageId>,
+    /// When that message was written: a later summary must cover messages at least that new,
+    /// even once the message itself is deleted.
+    #[serde(default)]
+    pub compacted_at: Option<DateTime<Utc>>,
     /// False while the thread has the default title and no message: its first message then
     /// titles it. True for a thread read from a snapshot written before this field existed.
     #[serde(default = "named_before")]

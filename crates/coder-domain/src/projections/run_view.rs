@@ -109,14 +109,11 @@ impl RunView {
         self.tool_index.get(&id).map(|&i| &self.tool_uses[i])
     }
 
-    /// Steps that wait for a person's decision, with the tool use each would run.
+    /// Steps that wait for a person's decision (`Run::waiting_steps`), with the tool use each
+    /// would run once its `ToolUseStarted` is applied.
     pub fn pending_approvals(&self) -> Vec<(&StepRun, Option<&ToolUse>)> {
         let Some(run) = &self.run else { return Vec::new() };
-        run.steps
-            .iter()
-            .filter(|s| s.awaiting_approval())
-            .map(|s| (s, s.tool_use_id().and_then(|id| self.tool_use(id))))
-            .collect()
+        run.waiting_steps().map(|s| (s, s.tool_use_id().and_then(|id| self.tool_use(id)))).collect()
     }
 
     /// Folds in one event; returns whether the view changed.

@@ -300,7 +300,7 @@ fn a_run_view_stored_without_a_plan_still_reads() {
     let read: RunView = serde_json::from_value(json).expect("a view from before plans decodes");
     assert_eq!((read.plan, read.step_plan_items.len()), (None, 0));
     assert_eq!((read.end_reason, read.stopped_at_turn_limit), (None, false));
-    assert!(<RunView as Projection>::VERSION >= 2, "the shape changed, so old snapshots are rebuilt");
+    assert_eq!(<RunView as Projection>::VERSION, 3, "the shape changed, so old snapshots are rebuilt");
 }
 
 fn assert_snapshot_restores(envelopes: &[EventEnvelope], cut: usize, full: &RunView) {

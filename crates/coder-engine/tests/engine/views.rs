@@ -1,5 +1,7 @@
+use std::sync::Arc;
+
 use coder_domain::*;
-use coder_engine::Engine;
+use coder_engine::{Engine, QueryError};
 use coder_store::SnapshotWrite;
 use tempfile::TempDir;
 
@@ -116,6 +118,57 @@ fn chat_view_at_shows_the_thread_as_it_was() {
         expected.apply_stored(e);
     }
     assert_eq!(shown(&engine.chat_view_at(thread, at).unwrap()), shown(&expected));
+}
+
+#[test]
+fn the_past_chat_view_is_the_thread_as_it_was_and_is_kept() {
+    let dir = TempDir::new().unwrap();
+    let engine = open(&dir);
+    let thread = busy_thread(&engine);
+    let events = engine.thread_events(thread).unwrap();
+    let at = events[events.len() / 2].sequence;
+    let past = engine.past_chat_view(thread, at).unwrap();
+    assert_eq!(shown(&past), shown(&engine.chat_view_at(thread, at).unwrap()), "the view right after {at}");
+    say(&engine, thread, "later");
+    let again = engine.past_chat_view(thread, at).unwrap();
+    assert!(Arc::ptr_eq(&past, &again), "the next page of the same past view is read from the kept one");
+    let ahead = engine.past_chat_view(thread, u64::MAX).unwrap();
+    assert_eq!(shown(&ahead), shown(&engine.chat_view(thread).unwrap()), "a sequence not yet reached is now");
+    assert!(
+        matches!(engine.past_chat_view(ThreadId::new(), at), Err(QueryError::NotFound { .. })),
+        "an unknown thread has no past"
+    );
+}
+
+#[test]
+fn thread_runs_are_the_newest_of_that_thread_across_restarts() {
+    let dir = TempDir::new().unwrap();
+    let engine = open(&dir);
+    let (_, listed) = thread(&engine, "listed");
+    let (_, other) = thread(&engine, "other");
+    let run_in = |thread_id| {
+        let run_id = RunId::new();
+        engine
+            .dispatch_blocking(Command::StartRun { run_id, thread_id, agent_name: "coder".into() })
+            .unwrap();
+        engine
+            .dispatch_blocking(Command::FinishRun {
+                run_id,
+                status: RunStatus::Cancelled,
+                cost: Cost::default(),
+                duration_ms: 1,
+            })
+            .unwrap();
+        run_id
+    };
+    let mine: Vec<RunId> = (0..5).map(|_| run_in(listed)).collect();
+    run_in(other);
+    let newest: Vec<RunId> = mine.iter().rev().take(3).copied().collect();
+    let listed_ids = |engine: &Engine| engine.thread_runs(listed, 3).iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(listed_ids(&engine), newest, "the three newest of its five, newest first; not the other's");
+    engine.close();
+    let engine = open(&dir);
+    assert_eq!(listed_ids(&engine), newest, "the same list from the restored write model");
 }
 
 #[test]

@@ -10,9 +10,21 @@ use crate::support::project_folder;
 
 const MAIN: &str = "fn main() {\n    println!(\"stock report\");\n}\n";
 
-/// A 1×1 PNG.
-const DOT_PNG: &str =
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+/// A small PNG drawn in the page (a bar chart, so the thumbnail shows something), as base64.
+fn chart_png(app: &App) -> String {
+    let data = app.execute(
+        "const canvas = document.createElement('canvas');
+         canvas.width = 160; canvas.height = 100;
+         const g = canvas.getContext('2d');
+         g.fillStyle = '#ffffff'; g.fillRect(0, 0, 160, 100);
+         [[20, 60, '#2563eb'], [60, 35, '#16a34a'], [100, 75, '#dc2626']].forEach(([x, h, c]) => {
+           g.fillStyle = c; g.fillRect(x, 90 - h, 30, h);
+         });
+         return canvas.toDataURL('image/png').split(',')[1];",
+        vec![],
+    );
+    data.as_str().expect("the page draws a PNG").to_owned()
+}
 
 fn options() -> By {
     By::css("[role='listbox'][aria-label='Project files'] [role='option']")
@@ -52,14 +64,16 @@ fn a_file_from_the_at_list_and_a_picked_image_reach_the_model() {
     let shown: Vec<String> = app.find_all(&options()).iter().map(|o| o.text().unwrap()).collect();
     assert!(shown.iter().all(|o| !o.contains("notes-main")), "a git-ignored file is not offered: {shown:?}");
     a11y::assert_wcag_aa(&app, "the composer with the @ list open");
+    app.screenshot("app-mentions");
 
     app.type_into(&ui::composer(), &keys::ENTER.to_string());
     app.wait_gone(&options());
     app.find(&By::xpath("//ul[@aria-label='Attachments']//span[.='src/main.rs']"));
     app.type_into(&ui::composer(), "do?");
 
-    pick_image(&app, "dot.png", DOT_PNG);
-    app.find(&By::css("form.composer ul[aria-label='Attachments'] img[alt='dot.png']"));
+    let chart = chart_png(&app);
+    pick_image(&app, "stock.png", &chart);
+    app.find(&By::css("form.composer ul[aria-label='Attachments'] img[alt='stock.png']"));
     app.type_into(&ui::composer(), &keys::ENTER.to_string());
 
     let sent = model.wait_for_requests(1, std::time::Duration::from_secs(10));
@@ -76,17 +90,17 @@ fn a_file_from_the_at_list_and_a_picked_image_reach_the_model() {
     assert_eq!(parts[1]["type"], "image_url");
     assert_eq!(
         parts[1]["image_url"]["url"],
-        format!("data:image/png;base64,{DOT_PNG}"),
+        format!("data:image/png;base64,{chart}"),
         "the image goes as a data URL of its bytes"
     );
 
     let sent_message = "//section[@aria-label='Chat']//article[@data-role='user']";
     app.find(&By::xpath(format!("{sent_message}//ul[@aria-label='Attachments']//span[.='src/main.rs']")));
-    app.find(&By::xpath(format!("{sent_message}//ul[@aria-label='Attachments']//img[@alt='dot.png']")));
+    app.find(&By::xpath(format!("{sent_message}//ul[@aria-label='Attachments']//img[@alt='stock.png']")));
     app.wait_until("the sent image's thumbnail to be drawn", |s| {
         let drawn = s.execute(
             "const img = document.querySelector(\"article[data-role='user'] ul[aria-label='Attachments'] img\");
-             return !!img && img.complete && img.naturalWidth === 1;",
+             return !!img && img.complete && img.naturalWidth === 160;",
             vec![],
         )?;
         Ok(drawn == Value::Bool(true))

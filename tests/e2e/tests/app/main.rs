@@ -8,6 +8,7 @@ mod continue_run;
 mod long_thread;
 mod plan;
 mod projects;
+mod queue;
 mod rules;
 mod settings;
 mod sidebar;

@@ -42,6 +42,7 @@ fn always_allow_on_the_approval_card_lets_the_next_command_run_without_asking() 
     let command = app.text_of(&By::css("section.approval pre.command[aria-label='Command']"));
     assert!(command.contains(FIRST), "the card shows the command that waits: {command}");
     a11y::assert_wcag_aa(&app, "the approval card offering a rule");
+    app.screenshot("app-rules");
     app.click(&ui::button(ALWAYS));
 
     // The first command was approved by the click; the second matched the new rule.
@@ -88,7 +89,6 @@ fn always_allow_on_the_approval_card_lets_the_next_command_run_without_asking() 
             && title.ends_with("ran without asking: rule `echo counted` (project)"),
         "the whole line, rule included, is there however narrow the panel: {title}"
     );
-    app.screenshot("app-rules");
 }
 
 /// The pattern field of the rules in Settings.
