@@ -86,11 +86,17 @@ export function Chat({
     [backend, threadId, onReviewRun, onError],
   );
 
-  const busy = useRunGoingOn(backend, threadId, at === null);
+  // The run the person's last message started: going on until the log says it ended, even
+  // before the run list has caught up with it.
+  const [started, setStarted] = useState<string | null>(null);
+  const busy = useRunGoingOn(backend, threadId, at === null, started);
 
   const send = (text: string, attachments: AttachRequest[]) =>
     backend.sendMessage(threadId, text, attachments).then(
-      () => onError(null),
+      (runId) => {
+        setStarted(runId);
+        onError(null);
+      },
       (e: IpcError) => {
         onError(describe(e));
         throw e;
@@ -119,15 +125,21 @@ export function Chat({
 /** Run statuses in which the run is still going on. */
 const GOING_ON: ReadonlySet<Run["status"]> = new Set(["Queued", "Running", "WaitingForApproval"]);
 
-/** True while one of the thread's runs is going on; follows the log's run changes. */
-function useRunGoingOn(backend: Backend, threadId: string, live: boolean): boolean {
+/**
+ * True while one of the thread's runs is going on, or the run `started` is not yet listed as
+ * ended; follows the log's run changes.
+ */
+function useRunGoingOn(backend: Backend, threadId: string, live: boolean, started: string | null): boolean {
   const runs = useLiveQuery(
     backend,
     () => (live ? backend.threadRuns(threadId) : Promise.resolve([])),
     [backend, threadId, live],
     (change) => live && change.kind === "run" && change.thread_id === threadId,
   );
-  return (runs.value ?? []).some((run) => GOING_ON.has(run.status));
+  const listed = runs.value ?? [];
+  const startedEnded =
+    started === null || listed.some((run) => run.id === started && !GOING_ON.has(run.status));
+  return listed.some((run) => GOING_ON.has(run.status)) || !startedEnded;
 }
 
 function Entries({ store, actions, past }: { store: ChatStore; actions: RowActions; past: boolean }) {
