@@ -299,10 +299,10 @@ async fn model_turn(ctx: &RunContext, turn: u32) -> Result<bool, RunError> {
     for call in calls {
         let tool_use_id = ToolUseId::new();
         let step_id = StepId::new();
-        let (gate, denied) = gate(ctx, thread_id, &call.name, &call.input);
+        let (gate, gated) = gate(ctx, thread_id, &call.name, &call.input);
         let step_type = StepType::ToolCall { tool_use_id, tool_name: call.name.clone(), gate };
         let description = describe(&call.name, &call.input);
-        if let Some(rule) = denied {
+        if let Gated::DeniedBy(rule) = gated {
             let input = call.input.clone();
             ctx.dispatch(Command::DenyToolCall {
                 run_id: ctx.run_id,
@@ -317,7 +317,14 @@ async fn model_turn(ctx: &RunContext, turn: u32) -> Result<bool, RunError> {
             .await?;
             continue;
         }
-        ctx.dispatch(Command::StartStep { run_id: ctx.run_id, step_id, step_type, description }).await?;
+        let start = Command::StartStep { run_id: ctx.run_id, step_id, step_type, description };
+        match gated {
+            // The rule that made the call wait is named with its step (`RunView::step_reasons`).
+            Gated::AskedBy(rule) => {
+                ctx.dispatch_with(start, ctx.ctx_with(META_REASON, &rule.to_string())).await?
+            }
+            _ => ctx.dispatch(start).await?,
+        };
         ctx.dispatch(Command::StartToolUse {
             tool_use_id,
             run_id: ctx.run_id,
@@ -340,14 +347,22 @@ fn gate(
     thread_id: ThreadId,
     tool: &str,
     input: &serde_json::Value,
-) -> (ApprovalGate, Option<RuleName>) {
+) -> (ApprovalGate, Gated) {
     let rules = rule_set(ctx, thread_id);
     let root = ctx.shared_root(thread_id).ok();
     match rules.decide(&Call::new(&ctx.shared.tools, tool, input, root.as_deref())) {
-        Verdict::Allow { by } => (ApprovalGate::PreApproved { policy: by }, None),
-        Verdict::Ask { .. } => (ApprovalGate::NeedsApproval, None),
-        Verdict::Deny { by } => (ApprovalGate::NeedsApproval, Some(by)),
+        Verdict::Allow { by } => (ApprovalGate::PreApproved { policy: by }, Gated::Open),
+        Verdict::Ask { by: Some(rule) } => (ApprovalGate::NeedsApproval, Gated::AskedBy(rule)),
+        Verdict::Ask { by: None } => (ApprovalGate::NeedsApproval, Gated::Open),
+        Verdict::Deny { by } => (ApprovalGate::NeedsApproval, Gated::DeniedBy(by)),
     }
+}
+
+/// What a rule did to a call besides its gate: nothing, made it wait, or refused it.
+enum Gated {
+    Open,
+    AskedBy(RuleName),
+    DeniedBy(RuleName),
 }
 
 /// The rules that apply to the thread's project now: its own, the global ones, and its

@@ -45,7 +45,17 @@ pub fn entry(envelope: &EventEnvelope) -> TimelineEntry {
         correlation_id: envelope.correlation_id,
         causation_id: envelope.causation_id,
         timestamp: envelope.event.timestamp(),
-        summary: summary(&envelope.event),
+        summary: with_reason(summary(&envelope.event), envelope),
+    }
+}
+
+/// A step's line with the rule that made it wait, which its start records in its metadata.
+fn with_reason(summary: String, envelope: &EventEnvelope) -> String {
+    match (&envelope.event, envelope.metadata.get(coder_domain::META_REASON)) {
+        (DomainEvent::RunStepStarted { .. }, Some(reason)) => {
+            format!("{summary} — waits for you: {}", clip(reason))
+        }
+        _ => summary,
     }
 }
 
@@ -118,6 +128,22 @@ fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_a_rule_made_wait_names_the_rule() {
+        let run_id = coder_domain::RunId::new();
+        let event = DomainEvent::RunStepStarted {
+            run_id,
+            step_id: coder_domain::StepId::new(),
+            step_type: StepType::ModelCall,
+            description: "Read src/lib.rs".into(),
+            timestamp: Utc::now(),
+        };
+        let envelope = coder_domain::NewEvent::new(event)
+            .with_metadata(coder_domain::META_REASON, "rule `src/**` (global)")
+            .into_envelope(1, coder_domain::StreamId::Run(run_id), 1);
+        assert_eq!(entry(&envelope).summary, "step: Read src/lib.rs — waits for you: rule `src/**` (global)");
+    }
 
     #[test]
     fn what_a_rule_decided_is_said_with_the_step() {

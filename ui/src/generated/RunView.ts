@@ -29,4 +29,9 @@ end_reason: string | null,
  * The run stopped at its turn limit while the model was still working (`META_TURN_LIMIT`):
  * the run panel offers "Continue".
  */
-stopped_at_turn_limit: boolean, };
+stopped_at_turn_limit: boolean, 
+/**
+ * Why a step started as it did, when its start says (`META_REASON`): the rule that made a
+ * tool call wait for the person.
+ */
+step_reasons: { [key in StepId]: string }, };

@@ -151,3 +151,44 @@ describe("the rule that decided a step", () => {
     expect(container.textContent).toBe("");
   });
 });
+
+describe("a call a rule made wait", () => {
+  it("names the rule on the approval card", () => {
+    const ruleSuggestion = vi.fn(async () => null);
+    render(
+      <Approval
+        step={COMMAND}
+        askedBy="rule `cargo *` (project)"
+        reason=""
+        onReason={() => {}}
+        onApprove={() => {}}
+        onReject={() => {}}
+        backend={fakeBackend({ ruleSuggestion })}
+        runId="run-1"
+      />,
+    );
+    const note = screen.getByText(/It waits for you because of/);
+    expect(note.textContent).toBe("It waits for you because of rule cargo * (project).");
+    expect(note.querySelector("code")?.textContent, "the pattern is set as code").toBe("cargo *");
+  });
+
+  it("says so on the step after the person decided", () => {
+    const step: StepRun = {
+      id: "step-1",
+      step_type: {
+        kind: "ToolCall",
+        tool_use_id: "tool-1",
+        tool_name: "run_command",
+        gate: { kind: "NeedsApproval" },
+      },
+      description: "Run `cargo build`",
+      status: "Success",
+      progress: 1,
+      result: { kind: "Success" },
+      decision: { verdict: "Approved", by: { kind: "Person" }, reason: null },
+      cost: null,
+    } as StepRun;
+    render(<StepPolicy step={step} askedBy="rule `cargo *` (project)" />);
+    expect(screen.getByText(/asked you/).textContent).toBe("asked you — rule cargo * (project)");
+  });
+});

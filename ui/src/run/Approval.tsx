@@ -5,6 +5,7 @@ import { DiffView } from "../files/DiffView";
 import { describe } from "../shared/errors";
 import type { IpcError, WaitingStep } from "../shared/types";
 import { useAsync } from "../shared/useAsync";
+import { withCode } from "./StepPolicy";
 
 /**
  * A step waiting for the person: what it will do, Approve and Reject, and — when there is a
@@ -14,6 +15,7 @@ import { useAsync } from "../shared/useAsync";
  */
 export function Approval({
   step,
+  askedBy = null,
   reason,
   onReason,
   onApprove,
@@ -22,6 +24,8 @@ export function Approval({
   runId,
 }: {
   step: WaitingStep;
+  /** The rule that made this call wait, when one did (`RunView::step_reasons`). */
+  askedBy?: string | null;
   reason: string;
   onReason: (reason: string) => void;
   onApprove: () => void;
@@ -61,6 +65,7 @@ export function Approval({
             ? `change ${preview.path}`
             : `use ${preview.tool_name}`}
       </h3>
+      {askedBy && <p className="note">It waits for you because of {withCode(askedBy)}.</p>}
       {preview.kind === "command" && (
         <pre className="command" aria-label="Command">
           $ {preview.command}

@@ -44,6 +44,7 @@ function view(steps: StepRun[], shown: Plan | null, placement: Record<string, nu
     artifacts: [],
     end_reason: null,
     stopped_at_turn_limit: false,
+    step_reasons: {},
     plan: shown,
     step_plan_items: placement,
   };

@@ -32,6 +32,7 @@ function view(r: Run, end: Partial<Pick<RunView, "end_reason" | "stopped_at_turn
     step_plan_items: {},
     end_reason: null,
     stopped_at_turn_limit: false,
+    step_reasons: {},
     ...end,
   };
 }

@@ -85,6 +85,7 @@ export function RunPanel({
             <Approval
               key={step.step_id}
               step={step}
+              askedBy={panel.value!.view.step_reasons[step.step_id] ?? null}
               backend={backend}
               runId={run.id}
               reason={reason}
@@ -95,7 +96,12 @@ export function RunPanel({
               }
             />
           ))}
-          <PlanSteps view={panel.value!.view} renderStep={(step) => <Step step={step} />} />
+          <PlanSteps
+            view={panel.value!.view}
+            renderStep={(step) => (
+              <Step step={step} askedBy={panel.value!.view.step_reasons[step.id] ?? null} />
+            )}
+          />
           {(run.status === "Running" || run.status === "WaitingForApproval" || run.status === "Queued") && (
             <button type="button" className="danger" onClick={() => act(backend.cancelRun(run.id))}>
               Cancel run
@@ -150,7 +156,7 @@ function RunSummary({ run }: { run: Run }) {
   );
 }
 
-function Step({ step }: { step: StepRun }) {
+function Step({ step, askedBy }: { step: StepRun; askedBy: string | null }) {
   const decided = step.decision ? ` — ${step.decision.verdict.toLowerCase()}` : "";
   return (
     <li className={`step status-${step.status.toLowerCase()}`}>
@@ -160,7 +166,7 @@ function Step({ step }: { step: StepRun }) {
         {decided}
       </span>
       <progress aria-label={`Progress of ${step.description}`} max={1} value={step.progress} />
-      <StepPolicy step={step} />
+      <StepPolicy step={step} askedBy={askedBy} />
       {step.result?.kind === "Failed" && <p className="error">{step.result.error}</p>}
     </li>
   );

@@ -2,16 +2,16 @@ import type { StepRun } from "../shared/types";
 import "./rules.css";
 
 /** `text` with its `quoted` parts (rule patterns) set as code. */
-function withCode(text: string) {
+export function withCode(text: string) {
   return text.split("`").map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part));
 }
 
 /**
  * What decided a tool step without the person, from the log: the rule (or read-only policy)
- * that let it run without asking, or the rule that refused it. Nothing for a step the person
- * decided or that still waits.
+ * that let it run without asking, the rule that refused it, or the rule that made it wait for
+ * the person (`askedBy`). Nothing for a step that waited only because its tool writes or runs.
  */
-export function StepPolicy({ step }: { step: StepRun }) {
+export function StepPolicy({ step, askedBy = null }: { step: StepRun; askedBy?: string | null }) {
   const type = step.step_type;
   if (type.kind === "ToolCall" && type.gate.kind === "PreApproved") {
     return <p className="note step-policy">ran without asking — {withCode(type.gate.policy)}</p>;
@@ -22,6 +22,9 @@ export function StepPolicy({ step }: { step: StepRun }) {
       step.decision?.reason ??
       `${step.decision?.verdict === "Approved" ? "approved" : "refused"} by ${by.rule}`;
     return <p className="note step-policy">{withCode(said)}</p>;
+  }
+  if (askedBy) {
+    return <p className="note step-policy">asked you — {withCode(askedBy)}</p>;
   }
   return null;
 }

@@ -87,6 +87,12 @@ async fn an_ask_rule_makes_even_a_read_wait_for_the_person() {
         "a read-only tool waits when asked to"
     );
     assert_eq!(server.requests().len(), 1, "the file was not read before the approval");
+    let reasons = w.engine.run_view(run).unwrap().step_reasons;
+    assert_eq!(
+        reasons.get(&waiting_step(&waiting_run)).map(String::as_str),
+        Some("rule `src/**` (global)"),
+        "the log names the rule that made the call wait"
+    );
     agent.approve(run, waiting_step(&waiting_run), Approver::Person).await.unwrap();
     let done = finished(&w.engine, run).await;
     assert_eq!(done.status, RunStatus::Success);

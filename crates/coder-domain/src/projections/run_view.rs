@@ -38,6 +38,9 @@ pub struct RunView {
     /// The run stopped at its turn limit while the model was still working (`META_TURN_LIMIT`):
     /// the run panel offers "Continue".
     pub stopped_at_turn_limit: bool,
+    /// Why a step started as it did, when its start says (`META_REASON`): the rule that made a
+    /// tool call wait for the person.
+    pub step_reasons: BTreeMap<StepId, String>,
     #[serde(skip)]
     tool_index: HashMap<ToolUseId, usize>,
 }
@@ -65,6 +68,8 @@ struct RunViewData {
     end_reason: Option<String>,
     #[serde(default)]
     stopped_at_turn_limit: bool,
+    #[serde(default)]
+    step_reasons: BTreeMap<StepId, String>,
 }
 
 impl From<RunViewData> for RunView {
@@ -79,6 +84,7 @@ impl From<RunViewData> for RunView {
             step_plan_items: d.step_plan_items,
             end_reason: d.end_reason,
             stopped_at_turn_limit: d.stopped_at_turn_limit,
+            step_reasons: d.step_reasons,
             tool_index,
         }
     }
@@ -95,6 +101,7 @@ impl RunView {
             step_plan_items: BTreeMap::new(),
             end_reason: None,
             stopped_at_turn_limit: false,
+            step_reasons: BTreeMap::new(),
             tool_index: HashMap::new(),
         }
     }
@@ -241,11 +248,16 @@ impl RunView {
 
 impl Projection for RunView {
     const NAME: &'static str = "run_view";
-    /// 2: the plan and the plan item of each step. 3: why the run ended.
-    const VERSION: u32 = 3;
+    /// 2: the plan and the plan item of each step. 3: why the run ended. 4: why steps started.
+    const VERSION: u32 = 4;
 
     fn apply_envelope(&mut self, envelope: &EventEnvelope) {
         self.apply(&envelope.event);
+        if let DomainEvent::RunStepStarted { run_id, step_id, .. } = &envelope.event {
+            if let Some(reason) = envelope.metadata.get(META_REASON).filter(|_| *run_id == self.run_id) {
+                self.step_reasons.insert(*step_id, reason.clone());
+            }
+        }
         if let DomainEvent::RunFinished { run_id, .. } = &envelope.event {
             if *run_id == self.run_id {
                 self.end_reason = envelope.metadata.get(META_REASON).cloned();

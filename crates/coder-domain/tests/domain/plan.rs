@@ -294,13 +294,13 @@ fn a_run_view_stored_without_a_plan_still_reads() {
     let r = PlanRun::new();
     let mut json = serde_json::to_value(r.view()).unwrap();
     let object = json.as_object_mut().unwrap();
-    for field in ["plan", "step_plan_items", "end_reason", "stopped_at_turn_limit"] {
+    for field in ["plan", "step_plan_items", "end_reason", "stopped_at_turn_limit", "step_reasons"] {
         assert!(object.remove(field).is_some(), "{field} is serialized");
     }
     let read: RunView = serde_json::from_value(json).expect("a view from before plans decodes");
     assert_eq!((read.plan, read.step_plan_items.len()), (None, 0));
     assert_eq!((read.end_reason, read.stopped_at_turn_limit), (None, false));
-    assert_eq!(<RunView as Projection>::VERSION, 3, "the shape changed, so old snapshots are rebuilt");
+    assert_eq!(<RunView as Projection>::VERSION, 4, "the shape changed, so old snapshots are rebuilt");
 }
 
 fn assert_snapshot_restores(envelopes: &[EventEnvelope], cut: usize, full: &RunView) {
