@@ -138,9 +138,12 @@ export function Composer({
   // The queued message goes as soon as the run ends; if it cannot, it comes back to the box.
   // `inFlight` is the queued message being sent: one written meanwhile starts a queue of its own.
   const inFlight = useRef<Queued | null>(null);
+  // Each queued message is sent once, whatever renders come between its send and its answer.
+  const flushed = useRef(new WeakSet<Queued>());
   useEffect(() => {
-    if (busy || queued === null || inFlight.current !== null) return;
+    if (busy || queued === null || inFlight.current !== null || flushed.current.has(queued)) return;
     const message = queued;
+    flushed.current.add(message);
     inFlight.current = message;
     const done = () => {
       inFlight.current = null;
@@ -155,10 +158,12 @@ export function Composer({
     });
   }, [busy, queued, onSend]);
 
+  // Set at once, unlike `sending`: a second Enter before the next render must not send twice.
+  const sendingNow = useRef(false);
   const send = () => {
     const text = draft.trim();
     const attachments = requests(files, images);
-    if ((!text && attachments.length === 0) || sending) return;
+    if ((!text && attachments.length === 0) || sending || sendingNow.current) return;
     if (busy || queued !== null) {
       setQueued((before) => {
         const into = before !== null && before !== inFlight.current ? before : null;
@@ -173,9 +178,11 @@ export function Composer({
       return;
     }
     setSending(true);
+    sendingNow.current = true;
     setProblem(null);
     onSend(text, attachments).then(
       () => {
+        sendingNow.current = false;
         clear();
         setSending(false);
         box.current?.focus();
@@ -183,6 +190,7 @@ export function Composer({
       (e: IpcError) => {
         // The chat shows what went wrong in general; an attachment's own reason is said here.
         if (attachments.length > 0 && e?.message) setProblem(e.message);
+        sendingNow.current = false;
         setSending(false);
       },
     );
